@@ -1,0 +1,174 @@
+"""What every connector shares: the Comment record, the Batch it yields,
+the settings every account has, and the Connector interface.
+
+A connector is a declaration: which endpoint, where the records are, how to
+page, how a platform record becomes a Comment, and how the platform's errors
+sort into the three kinds in ``connectors.errors``. The request loop lives in
+``connectors.http`` and paging in ``connectors.pagination``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import requests
+from pydantic import BaseModel, ConfigDict
+
+from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.http import HttpClient, describe, retry_after_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """One comment or reply, as every platform's connector reports it."""
+
+    external_id: str
+    text: str
+    created_at: datetime
+    post_id: str | None = None
+    post_url: str | None = None
+    post_title: str | None = None
+    parent_id: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    edited_at: datetime | None = None
+    permalink: str | None = None
+    by_owner: bool = False
+    hidden: bool = False
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError("Comment.created_at must be timezone-aware")
+
+
+@dataclass(slots=True)
+class Batch:
+    """Comments to store together, and the bookmark that is true once they are.
+
+    ``bookmark`` is None when this batch does not move the bookmark (the final
+    watermark is only known at the end of the fetch). ``skipped`` counts
+    platform records that could not be read, with the reason for each.
+    """
+
+    comments: list[Comment]
+    bookmark: dict[str, Any] | None = None
+    skipped: list[str] = field(default_factory=list)
+
+
+class AccountSettings(BaseModel):
+    """Keys every account has. Each connector subclasses this with its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    platform: str
+    base_url: str | None = None
+
+
+class Connector(ABC):
+    """One account on one platform."""
+
+    platform: ClassVar[str]
+    settings_model: ClassVar[type[AccountSettings]] = AccountSettings
+    default_base_url: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        settings: AccountSettings,
+        http: HttpClient | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.now = now
+        self.http = http or HttpClient(
+            base_url=settings.base_url or self.default_base_url,
+            classify_error=self.classify_error,
+            rate_limit_delay=self.rate_limit_delay,
+        )
+        self.http.auth_headers.update(self.auth_headers())
+        self.http.auth_params.update(self.auth_params())
+
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def auth_params(self) -> dict[str, str]:
+        return {}
+
+    @abstractmethod
+    def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        """Yield batches of comments newer than ``bookmark`` (all recent ones when None)."""
+
+    @abstractmethod
+    def check(self) -> str:
+        """Make one cheap authenticated call; return what it saw (e.g. the page name)."""
+
+    def classify_error(self, response: requests.Response) -> ConnectorError | None:
+        """Sort a response into ok (None) or one of the error kinds. Override per platform."""
+        return classify_by_status(response)
+
+    def rate_limit_delay(self, response: requests.Response) -> float | None:
+        """Seconds to leave before this account's next poll, from a successful response."""
+        return None
+
+
+def classify_by_status(response: requests.Response, detail: str = "") -> ConnectorError | None:
+    """The default sorting by HTTP status, for platforms without error codes of their own."""
+    status = response.status_code
+    if status < 400:
+        return None
+    where = describe(response)
+    suffix = f": {detail}" if detail else ""
+    if status in (401, 403):
+        return AuthError(f"{where} was refused ({status}){suffix}")
+    if status in (408, 425, 429) or status >= 500:
+        return RetryableError(f"{where} failed ({status}){suffix}", retry_after_seconds(response))
+    return FatalError(f"{where} failed ({status}){suffix}")
+
+
+
+
+def parse_time(value: Any) -> datetime:
+    """Platform time (ISO 8601 with or without zone, or epoch seconds/ms) → aware UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float):
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    elif isinstance(value, str) and value:
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        # Graph API writes +0000; fromisoformat in 3.11 wants +00:00.
+        text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
+        moment = datetime.fromisoformat(text)
+    else:
+        raise ValueError(f"not a time: {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+_TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text from the small HTML platforms put in comments (Mastodon, WordPress)."""
+    text = _BREAK.sub("\n", markup)
+    text = _TAG.sub("", text)
+    text = html.unescape(text)
+    return "\n".join(line.strip() for line in text.splitlines()).strip()
+
+
+def dig(record: Mapping[str, Any], *path: str) -> Any:
+    """``record[a][b]...`` or None where any step is missing or not a mapping."""
+    current: Any = record
+    for key in path:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current

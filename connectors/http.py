@@ -1,0 +1,180 @@
+"""The one request loop every connector uses.
+
+It owns timeouts, retries with exponential backoff and jitter, Retry-After,
+the platform's own cooldown hints, and error messages that never carry a
+query string (where tokens travel). Which responses are errors, and of what
+kind, is the connector's declaration (``classify_error``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+
+from connectors.errors import ConnectorError, FatalError, RetryableError
+
+USER_AGENT = "care-moderation-monitor/0.1 (+https://example.invalid/monitor)"
+
+ClassifyError = Callable[[requests.Response], ConnectorError | None]
+RateLimitDelay = Callable[[requests.Response], float | None]
+
+
+def strip_query(url: str) -> str:
+    return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def describe(response: requests.Response) -> str:
+    """``GET host/path`` without the query string."""
+    request = response.request
+    method = request.method if request is not None and request.method else "GET"
+    url = request.url if request is not None and request.url else response.url
+    return f"{method} {strip_query(url or '')}"
+
+
+def retry_after_seconds(response: requests.Response, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpClient:
+    """A requests session with the project's retry policy, for one account.
+
+    A retryable failure is retried here only while the wait is short
+    (``max_inline_wait``); a longer wait, or the last attempt, raises
+    RetryableError so the scheduler moves the account's next poll instead.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        classify_error: ClassifyError,
+        rate_limit_delay: RateLimitDelay | None = None,
+        *,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_attempts: int = 4,
+        backoff: float = 1.0,
+        max_inline_wait: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/") + "/" if base_url else ""
+        self.classify_error = classify_error
+        self.rate_limit_delay = rate_limit_delay
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.max_inline_wait = max_inline_wait
+        self.sleep = sleep
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.auth_headers: dict[str, str] = {}
+        self.auth_params: dict[str, str] = {}
+        self.requests_made = 0
+        self.cooldown: float | None = None
+
+    def url_for(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return urljoin(self.base_url, path_or_url.lstrip("/"))
+
+    def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.json_of(self.request("GET", path_or_url, params=params))
+
+    def post_json(self, path_or_url: str, body: Mapping[str, Any]) -> Any:
+        return self.json_of(self.request("POST", path_or_url, json=body))
+
+    @staticmethod
+    def json_of(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise RetryableError(f"{describe(response)} returned a body that is not JSON") from None
+
+    def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        url = self._with_auth_params(self.url_for(path_or_url))
+        query = dict(params or {})
+        for attempt in range(1, self.max_attempts + 1):
+            error = self._attempt(method, url, query, json)
+            if isinstance(error, requests.Response):
+                return error
+            if not isinstance(error, RetryableError) or attempt == self.max_attempts:
+                raise error
+            wait = error.retry_after
+            if wait is None:
+                wait = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            if wait > self.max_inline_wait:
+                raise error
+            self.sleep(wait)
+        raise FatalError(f"{method} {strip_query(url)}: no attempts made")  # pragma: no cover
+
+    def _attempt(
+        self, method: str, url: str, query: dict[str, Any], json: Mapping[str, Any] | None
+    ) -> requests.Response | ConnectorError:
+        self.requests_made += 1
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params={**query, **self.auth_params} if self.auth_params else query,
+                json=json,
+                headers=self.auth_headers,
+                timeout=self.timeout,
+            )
+        except requests.Timeout:
+            return RetryableError(f"{method} {strip_query(url)} timed out")
+        except requests.ConnectionError as exc:
+            return RetryableError(f"{method} {strip_query(url)}: connection failed ({_reason(exc)})")
+        except requests.RequestException as exc:
+            return FatalError(f"{method} {strip_query(url)}: {type(exc).__name__}")
+        error = self.classify_error(response)
+        if error is not None:
+            return error
+        if self.rate_limit_delay is not None:
+            delay = self.rate_limit_delay(response)
+            if delay is not None and delay > 0:
+                self.cooldown = max(self.cooldown or 0.0, delay)
+        return response
+
+    def _with_auth_params(self, url: str) -> str:
+        """Drop auth parameters a platform echoed into its own next-page URLs."""
+        if not self.auth_params or "?" not in url:
+            return url
+        parts = urlsplit(url)
+        kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in self.auth_params]
+        return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def _reason(exc: Exception) -> str:
+    """A short cause for a connection failure, without the URL (which may hold a token)."""
+    text = type(exc).__name__
+    inner = exc.args[0] if exc.args else None
+    reason = getattr(inner, "reason", None)
+    if reason is not None:
+        text = type(reason).__name__
+    return text

@@ -1,0 +1,24 @@
+"""Fixtures every test package can use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """``../shared`` beside the project; tests that read it skip with a reason when it is absent."""
+    if not SHARED_DIR.is_dir():
+        pytest.skip(f"{SHARED_DIR} is absent: the shared fixtures and eval data are not on this machine")
+    return SHARED_DIR
+
+
+@pytest.fixture
+def no_sleep() -> list[float]:
+    """A stand-in for time.sleep that records the waits instead of waiting."""
+    return []
