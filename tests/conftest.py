@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,11 @@ def shared_dir() -> Path:
 def no_sleep() -> list[float]:
     """A stand-in for time.sleep that records the waits instead of waiting."""
     return []
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server for store tests; .ci/run starts one and sets MONITOR_TEST_POSTGRES_URL."""
+    url = os.environ.get("MONITOR_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("no PostgreSQL server configured: set MONITOR_TEST_POSTGRES_URL (.ci/run starts one)")
+    return url

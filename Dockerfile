@@ -1,0 +1,30 @@
+# The monitor as a background service.
+#   docker build -t care-monitor .
+#   docker run -d --name care-monitor \
+#     -v "$PWD/config:/config:ro" -v care-monitor-data:/data \
+#     -e FACEBOOK_PAGE_TOKEN=... -e SMTP_PASSWORD=... care-monitor
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    MONITOR_CONFIG=/config/config.toml \
+    MONITOR_DATABASE_URL=sqlite:////data/monitor.db
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY monitor ./monitor
+COPY connectors ./connectors
+RUN pip install --no-cache-dir '.[postgres]' \
+    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin monitor \
+    && mkdir -p /data /config \
+    && chown monitor /data
+
+USER monitor
+WORKDIR /data
+VOLUME ["/config", "/data"]
+
+HEALTHCHECK --interval=5m --timeout=30s --start-period=2m --retries=2 \
+    CMD ["monitor", "health"]
+
+CMD ["monitor", "run"]

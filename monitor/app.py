@@ -1,0 +1,60 @@
+"""What a command needs, built on first use: settings, store, classifier, connectors, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from connectors import Connector, connector_class
+from monitor import config
+from monitor.logging import configure as configure_logging
+from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor.filter import Classifier
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class App:
+    def __init__(
+        self,
+        config_path: Path,
+        now: Callable[[], datetime] = utc_now,
+        settings: config.Settings | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.now = now
+        if settings is not None:
+            self.__dict__["settings"] = settings
+
+    @cached_property
+    def settings(self) -> config.Settings:
+        settings = config.load(self.config_path)
+        configure_logging(settings.logging.level, settings.logging.format)
+        return settings
+
+    @cached_property
+    def store(self) -> Store:
+        store = Store(self.settings.database_url)
+        store.create_schema()
+        return store
+
+    @cached_property
+    def classifier(self) -> Classifier:
+        from monitor.filter import Classifier
+
+        settings = self.settings
+        return Classifier.from_settings(settings.filter, settings.organisation.names, settings.config_dir)
+
+    def connector(self, account: config.AccountConfig) -> Connector:
+        return connector_class(account.platform)(account.connector, now=self.now)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()

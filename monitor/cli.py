@@ -1,0 +1,51 @@
+"""``monitor``: the command line. Each command lives in its own module under monitor.commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from monitor.app import App
+from monitor.config import config_path_from
+from monitor.errors import ConfigError
+from monitor.logging import configure as configure_logging
+
+COMMAND_MODULES = ("demo", "run", "check", "health", "digest", "flags", "rules", "classify", "eval")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="Watches the organisation's own social media accounts and tells the General Manager "
+        "about comments that need a response.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        import_module(f"monitor.commands.{name}").register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    configure_logging()
+    app = App(config_path_from(getattr(args, "config", None)))
+    try:
+        return int(handler(args, app))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        app.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

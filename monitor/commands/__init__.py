@@ -1,0 +1,46 @@
+"""The command contract: each module here has ``register(commands)``.
+
+``register`` adds its subparser(s) with ``add_command`` and each handler is
+called as ``handler(args, app) -> exit code``. ``app`` (monitor.app.App)
+builds settings, store and classifier on first use, so a command that needs
+none of them (``--help``) loads nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.app import App
+
+Handler = Callable[[argparse.Namespace, "App"], int]
+
+
+def add_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Handler,
+    help: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        parents=[config_option()],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def config_option() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the configuration file (default: $MONITOR_CONFIG, else ./config.toml)",
+    )
+    return parent

@@ -1,0 +1,40 @@
+"""``monitor run`` (the service) and ``monitor poll`` (one run on demand)."""
+
+from __future__ import annotations
+
+import argparse
+
+from monitor.app import App
+from monitor.commands import add_command
+from monitor.service import Service
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    add_command(commands, "run", run, "run the service: poll every account on its schedule and send digests")
+    poll_parser = add_command(commands, "poll", poll, "poll accounts once now, classify, and send urgent alerts")
+    poll_parser.add_argument("--account", metavar="NAME", help="poll only this account")
+
+
+def run(args: argparse.Namespace, app: App) -> int:
+    Service(app).run()
+    return 0
+
+
+def poll(args: argparse.Namespace, app: App) -> int:
+    settings = app.settings
+    accounts = [settings.account(args.account)] if args.account else [a for a in settings.accounts if a.enabled]
+    if not accounts:
+        print("No accounts to poll: add [[accounts]] to the config.")
+        return 1
+    service = Service(app)
+    failed = 0
+    for account in accounts:
+        outcome = service.pipeline.poll(account)
+        flagged = ", ".join(f"{category} {count}" for category, count in outcome.flagged.most_common()) or "none"
+        line = f"{account.name}: {outcome.status}; {outcome.new} new, {outcome.edited} edited; flagged: {flagged}"
+        if outcome.error:
+            line += f"; {outcome.error}"
+        print(line)
+        failed += outcome.status in ("failed", "retry", "auth_failed")
+    service.after_poll()
+    return 1 if failed else 0

@@ -1,0 +1,236 @@
+"""config.toml → typed, validated settings.
+
+Validation is by building: durations are parsed, cron expressions built into
+triggers, regexes compiled, secrets resolved, each account's keys checked by
+its own connector's settings model. Any problem becomes one ConfigError that
+names the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from connectors import connector_class
+from connectors.base import AccountSettings
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError
+from monitor.filter import FilterSettings
+from monitor.notify.settings import NotifySettings
+from monitor.secrets import Secret
+
+DEFAULT_CONFIG = Path("config.toml")
+SCHEDULE_KEYS = ("enabled", "poll_interval", "jitter")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class OrganisationSettings(Strict):
+    name: str = "Our organisation"
+    aliases: list[str] = Field(default_factory=list)
+    timezone: str = "Europe/London"
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/London'") from None
+        return value
+
+
+class DatabaseSettings(Strict):
+    url: str | Secret = "sqlite:///monitor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _no_password_in_file(cls, value: str | Secret) -> str | Secret:
+        if isinstance(value, str) and urlsplit(value).password:
+            raise ValueError('a database URL with a password must come from { env = "VAR" }')
+        return value
+
+    def resolved_url(self, base_dir: Path) -> str:
+        url = self.url.reveal() if isinstance(self.url, Secret) else self.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+            url = prefix + str((base_dir / url[len(prefix) :]).resolve())
+        return url
+
+
+class LoggingSettings(Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class PollDefaults(Strict):
+    poll_interval: timedelta = timedelta(minutes=5)
+    jitter: timedelta = timedelta(seconds=30)
+
+    @field_validator("poll_interval", "jitter", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_duration(value)
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _not_too_often(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=10):
+            raise ValueError("must be at least 10s; platforms throttle accounts that poll faster")
+        return value
+
+
+class AccountConfig(Strict):
+    """One monitored account: how often to poll it, and its connector's own settings."""
+
+    name: str
+    platform: str
+    enabled: bool = True
+    poll_interval: timedelta
+    jitter: timedelta
+    connector: AccountSettings
+
+
+class Settings(Strict):
+    organisation: OrganisationSettings = OrganisationSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    logging: LoggingSettings = LoggingSettings()
+    polling: PollDefaults = PollDefaults()
+    filter: FilterSettings = FilterSettings()
+    notify: NotifySettings = NotifySettings()
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    config_path: Path = DEFAULT_CONFIG
+
+    @property
+    def config_dir(self) -> Path:
+        return self.config_path.parent
+
+    @property
+    def database_url(self) -> str:
+        """$MONITOR_DATABASE_URL when set (containers), else [database] url beside the config file."""
+        override = os.environ.get("MONITOR_DATABASE_URL")
+        if override:
+            return override
+        return self.database.resolved_url(self.config_dir)
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        known = ", ".join(a.name for a in self.accounts) or "none configured"
+        raise ConfigError(f"{self.config_path}: no account named {name!r} (accounts: {known})")
+
+    @model_validator(mode="after")
+    def _digest_schedule_builds(self) -> Settings:
+        try:
+            CronTrigger.from_crontab(self.notify.digest_schedule, timezone=self.organisation.zone)
+        except ValueError as exc:
+            raise ValueError(f"notify.digest_schedule: {exc}") from None
+        return self
+
+
+def config_path_from(argument: str | None) -> Path:
+    return Path(argument or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
+def load(path: Path) -> Settings:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (copy config.example.toml to start)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return from_mapping(raw, path)
+
+
+def from_mapping(raw: Mapping[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
+    data = dict(raw)
+    raw_accounts = data.pop("accounts", [])
+    if not isinstance(raw_accounts, list):
+        raise ConfigError(f"{path}: accounts: must be an array of tables ([[accounts]])")
+    try:
+        settings = Settings.model_validate({**data, "config_path": path})
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc)) from None
+    accounts = [_account(path, index, entry, settings.polling) for index, entry in enumerate(raw_accounts)]
+    names = [account.name for account in accounts]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: accounts: names must be unique; repeated: {', '.join(duplicates)}")
+    return settings.model_copy(update={"accounts": accounts})
+
+
+def _account(path: Path, index: int, entry: Any, defaults: PollDefaults) -> AccountConfig:
+    if not isinstance(entry, Mapping):
+        raise ConfigError(f"{path}: accounts[{index}]: must be a table")
+    label = f"accounts[{index}]" + (f" ({entry['name']})" if isinstance(entry.get("name"), str) else "")
+    for key in ("name", "platform"):
+        if not isinstance(entry.get(key), str) or not entry.get(key):
+            raise ConfigError(f"{path}: {label}.{key}: required, a non-empty string")
+    try:
+        model = connector_class(entry["platform"]).settings_model
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {label}.platform: {exc}") from None
+    schedule = {key: entry[key] for key in SCHEDULE_KEYS if key in entry}
+    connector_keys = {key: value for key, value in entry.items() if key not in SCHEDULE_KEYS}
+    try:
+        timing = PollDefaults.model_validate(
+            {
+                "poll_interval": schedule.get("poll_interval", defaults.poll_interval),
+                "jitter": schedule.get("jitter", defaults.jitter),
+            }
+        )
+        connector = model.model_validate(connector_keys)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, exc, prefix=label)) from None
+    enabled = schedule.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{path}: {label}.enabled: must be true or false")
+    return AccountConfig(
+        name=entry["name"],
+        platform=entry["platform"],
+        enabled=enabled,
+        poll_interval=timing.poll_interval,
+        jitter=timing.jitter,
+        connector=connector,
+    )
+
+
+def _describe(path: Path, exc: ValidationError, prefix: str = "") -> str:
+    lines = []
+    for error in exc.errors():
+        key = _dotted(error["loc"])
+        key = f"{prefix}.{key}" if prefix and key else prefix or key
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against config.example.toml)"
+        elif error["type"] == "missing":
+            message = "required, but not set"
+        lines.append(f"{path}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def _dotted(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

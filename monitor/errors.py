@@ -1,0 +1,15 @@
+"""Errors the monitor itself raises (connector errors live in connectors.errors)."""
+
+from __future__ import annotations
+
+
+class ConfigError(Exception):
+    """The configuration is wrong. The message names the file, the key and the problem."""
+
+
+class NotifyError(Exception):
+    """A notification could not be delivered."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent

@@ -1,0 +1,180 @@
+"""One account, end to end: fetch → store (with its bookmark) → classify.
+
+Failures are sorted by kind (connectors.errors) and recorded on the account.
+A change of state is logged once, not on every poll.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from connectors import AuthError, Connector, ConnectorError, RetryableError
+from monitor.config import AccountConfig
+from monitor.logging import get_logger
+from monitor.models import Account, Comment
+from monitor.secrets import redact
+from monitor.store import Store
+
+if TYPE_CHECKING:
+    from monitor.filter import Classifier
+
+
+@dataclass
+class PollOutcome:
+    account: str
+    status: str  # ok | retry | auth_failed | failed | skipped
+    fetched: int = 0
+    new: int = 0
+    edited: int = 0
+    unreadable: int = 0
+    classified: int = 0
+    flagged: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+    not_before: datetime | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        classifier: Classifier,
+        connector_for: Callable[[AccountConfig], Connector],
+        now: Callable[[], datetime],
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.classifier = classifier
+        self.connector_for = connector_for
+        self.now = now
+        self.stop = stop or threading.Event()
+
+    def poll(self, account: AccountConfig) -> PollOutcome:
+        row = self.store.ensure_account(account.name, account.platform)
+        assert row.id is not None
+        log = get_logger(account=account.name, platform=account.platform)
+        outcome = PollOutcome(account=account.name, status="ok")
+        now = self.now()
+        if row.status == "auth_failed":
+            outcome.status, outcome.error = "skipped", "authentication failed earlier; run `monitor check`"
+            return outcome
+        if row.not_before is not None and now < row.not_before:
+            outcome.status, outcome.not_before = "skipped", row.not_before
+            return outcome
+        self.store.update_account(row.id, last_attempt_at=now)
+        connector: Connector | None = None
+        try:
+            connector = self.connector_for(account)
+            self._fetch_and_store(connector, row, outcome, log)
+        except ConnectorError as exc:
+            self._record_failure(row, exc, outcome, log)
+        except Exception as exc:  # a bug or a payload no one foresaw: this account fails, others go on
+            self._record_failure(row, exc, outcome, log)
+        else:
+            self._record_success(row, connector, outcome, log)
+        finally:
+            self.classify_pending(outcome, account_id=row.id)
+        return outcome
+
+    def _fetch_and_store(self, connector: Connector, row: Account, outcome: PollOutcome, log: Any) -> None:
+        assert row.id is not None
+        bookmark = self.store.bookmark(row.id)
+        for batch in connector.fetch(bookmark):
+            saved = self.store.save_batch(row.id, row.platform, batch, self.now())
+            outcome.fetched += len(batch.comments)
+            outcome.new += saved.new
+            outcome.edited += saved.edited
+            outcome.unreadable += len(batch.skipped)
+            for reason in batch.skipped:
+                log.warning("record skipped", reason=reason)
+            if self.stop.is_set():
+                log.info("stopping after this batch")
+                return
+
+    def _record_success(self, row: Account, connector: Connector | None, outcome: PollOutcome, log: Any) -> None:
+        assert row.id is not None
+        now = self.now()
+        cooldown = connector.http.cooldown if connector is not None else None
+        not_before = now + timedelta(seconds=cooldown) if cooldown else None
+        outcome.not_before = not_before
+        if row.status != "ok":
+            log.info("account recovered", failing_since=_iso(row.failing_since))
+        if not_before is not None:
+            log.info("platform asked us to slow down", next_poll_not_before=not_before.isoformat())
+        self.store.update_account(
+            row.id, status="ok", last_error=None, failing_since=None, last_success_at=now, not_before=not_before
+        )
+        log.debug("poll finished", fetched=outcome.fetched, new=outcome.new, edited=outcome.edited)
+
+    def _record_failure(self, row: Account, exc: Exception, outcome: PollOutcome, log: Any) -> None:
+        assert row.id is not None
+        now = self.now()
+        message = redact(str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}")
+        outcome.error = message
+        changes: dict[str, Any] = {"last_error": message}
+        if isinstance(exc, AuthError):
+            outcome.status = "auth_failed"
+            changes["status"] = "auth_failed"
+            log.error("authentication failed; polling stopped for this account until fixed", error=message)
+        else:
+            outcome.status = "retry" if isinstance(exc, RetryableError) else "failed"
+            changes["status"] = "failing"
+            if isinstance(exc, RetryableError) and exc.retry_after:
+                outcome.not_before = now + timedelta(seconds=exc.retry_after)
+                changes["not_before"] = outcome.not_before
+            if row.status == "ok":
+                log.warning("account failing", error=message, kind=outcome.status)
+            else:
+                log.debug("account still failing", error=message)
+        if row.failing_since is None:
+            changes["failing_since"] = now
+        self.store.update_account(row.id, **changes)
+
+    def classify_pending(self, outcome: PollOutcome | None = None, account_id: int | None = None) -> int:
+        """Classify every stored comment that has no verdict for its current text."""
+        from monitor.filter import CommentContext
+
+        done = 0
+        while True:
+            pending = self.store.comments_to_classify(limit=500, account_id=account_id)
+            if not pending:
+                return done
+            parents = self._parent_authors(pending)
+            for comment in pending:
+                assert comment.id is not None
+                context = CommentContext(
+                    account=None,
+                    platform=comment.platform,
+                    author_id=comment.author_id,
+                    author_name=comment.author_name,
+                    is_reply=comment.parent_external_id is not None,
+                    parent_author_id=parents.get(comment.parent_external_id or ""),
+                    by_owner=comment.by_owner,
+                )
+                verdict = self.classifier.classify(comment.text or "", context)
+                self.store.save_verdict(comment.id, verdict, self.now())
+                done += 1
+                if outcome is not None:
+                    outcome.classified += 1
+                    if verdict.flagged:
+                        outcome.flagged.update(verdict.categories[:1])
+
+    def _parent_authors(self, comments: list[Comment]) -> dict[str, str | None]:
+        wanted = {c.parent_external_id for c in comments if c.parent_external_id}
+        if not wanted:
+            return {}
+        with self.store.session() as session:
+            query = select(Comment.external_id, Comment.author_id).where(
+                Comment.external_id.in_(wanted)  # type: ignore[attr-defined]
+            )
+            return {external_id: author_id for external_id, author_id in session.exec(query)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,331 @@
+"""Reading and writing the database. Every write that must be atomic is one method here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from connectors.base import Batch
+from connectors.base import Comment as FetchedComment
+from monitor.models import Account, Bookmark, Comment, Flag, Post, Verdict
+
+IN_CHUNK = 500
+
+
+class VerdictLike(Protocol):
+    flagged: bool
+    severity: str | None
+    categories: list[str]
+    sentiment: dict[str, float]
+
+    @property
+    def reasons(self) -> Sequence[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    new: int
+    edited: int
+    unchanged: int
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def create_schema(self) -> None:
+        SQLModel.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # Accounts and bookmarks
+
+    def ensure_account(self, name: str, platform: str) -> Account:
+        with self.session() as session:
+            account = session.exec(select(Account).where(Account.name == name)).first()
+            if account is None:
+                account = Account(name=name, platform=platform)
+                session.add(account)
+                session.commit()
+                session.refresh(account)
+            elif account.platform != platform:
+                account.platform = platform
+                session.add(account)
+                session.commit()
+            return account
+
+    def account(self, name: str) -> Account | None:
+        with self.session() as session:
+            return session.exec(select(Account).where(Account.name == name)).first()
+
+    def accounts(self) -> list[Account]:
+        with self.session() as session:
+            return list(session.exec(select(Account).order_by(Account.name)))
+
+    def update_account(self, account_id: int, **changes: Any) -> Account:
+        with self.session() as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise KeyError(account_id)
+            for key, value in changes.items():
+                setattr(account, key, value)
+            session.add(account)
+            session.commit()
+            return account
+
+    def reset_auth_failure(self, name: str) -> None:
+        """Give an account that failed authentication another try (after a restart or a passing check)."""
+        with self.session() as session:
+            account = session.exec(select(Account).where(Account.name == name)).first()
+            if account is not None and account.status == "auth_failed":
+                account.status = "failing"
+                session.add(account)
+                session.commit()
+
+    def bookmark(self, account_id: int) -> dict[str, Any] | None:
+        with self.session() as session:
+            row = session.get(Bookmark, account_id)
+            return dict(row.value) if row is not None and row.value is not None else None
+
+    # Comments
+
+    def save_batch(self, account_id: int, platform: str, batch: Batch, now: datetime) -> SaveResult:
+        """Upsert the batch's comments and posts, and move the bookmark, in one transaction."""
+        incoming = {comment.external_id: comment for comment in batch.comments}
+        new = edited = 0
+        with self.session() as session:
+            posts = self._upsert_posts(session, account_id, incoming.values())
+            existing = self._existing_comments(session, platform, list(incoming))
+            for external_id, fetched in incoming.items():
+                row = existing.get(external_id)
+                post_id = posts.get(fetched.post_id) if fetched.post_id else None
+                if row is None:
+                    session.add(_new_comment_row(account_id, platform, fetched, post_id, now))
+                    new += 1
+                elif _apply_changes(row, fetched, now):
+                    session.add(row)
+                    edited += 1
+            if batch.bookmark is not None:
+                self._set_bookmark(session, account_id, batch.bookmark, now)
+            session.commit()
+        return SaveResult(new=new, edited=edited, unchanged=len(incoming) - new - edited)
+
+    def _upsert_posts(
+        self, session: Session, account_id: int, comments: Iterable[FetchedComment]
+    ) -> dict[str, int]:
+        wanted: dict[str, FetchedComment] = {}
+        for comment in comments:
+            if comment.post_id and comment.post_id not in wanted:
+                wanted[comment.post_id] = comment
+        ids: dict[str, int] = {}
+        for chunk in _chunks(list(wanted), IN_CHUNK):
+            query = select(Post).where(Post.account_id == account_id, col(Post.external_id).in_(chunk))
+            for post in session.exec(query):
+                ids[post.external_id] = post.id  # type: ignore[assignment]
+                source = wanted[post.external_id]
+                if (source.post_url and source.post_url != post.url) or (
+                    source.post_title and source.post_title != post.title
+                ):
+                    post.url = source.post_url or post.url
+                    post.title = source.post_title or post.title
+                    session.add(post)
+        for external_id, source in wanted.items():
+            if external_id not in ids:
+                post = Post(
+                    account_id=account_id,
+                    external_id=external_id,
+                    url=source.post_url,
+                    title=source.post_title,
+                )
+                session.add(post)
+                session.flush()
+                ids[external_id] = post.id  # type: ignore[assignment]
+        return ids
+
+    @staticmethod
+    def _existing_comments(session: Session, platform: str, external_ids: list[str]) -> dict[str, Comment]:
+        found: dict[str, Comment] = {}
+        for chunk in _chunks(external_ids, IN_CHUNK):
+            query = select(Comment).where(Comment.platform == platform, col(Comment.external_id).in_(chunk))
+            for row in session.exec(query):
+                found[row.external_id] = row
+        return found
+
+    @staticmethod
+    def _set_bookmark(session: Session, account_id: int, value: dict[str, Any], now: datetime) -> None:
+        row = session.get(Bookmark, account_id)
+        if row is None:
+            row = Bookmark(account_id=account_id)
+        row.value = value
+        row.updated_at = now
+        session.add(row)
+
+    def comments_to_classify(self, limit: int = 500, account_id: int | None = None) -> list[Comment]:
+        with self.session() as session:
+            query = select(Comment).where(col(Comment.classified_at).is_(None))
+            if account_id is not None:
+                query = query.where(Comment.account_id == account_id)
+            return list(session.exec(query.order_by(Comment.id).limit(limit)))
+
+    def iter_comments(self, batch_size: int = 1000) -> Iterator[Comment]:
+        """Every stored comment, in id order, a page at a time."""
+        last_id = 0
+        while True:
+            with self.session() as session:
+                query = select(Comment).where(col(Comment.id) > last_id).order_by(Comment.id).limit(batch_size)
+                rows = list(session.exec(query))
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1].id  # type: ignore[assignment]
+
+    def comment(self, comment_id: int) -> Comment | None:
+        with self.session() as session:
+            return session.get(Comment, comment_id)
+
+    def count(self, model: type[SQLModel]) -> int:
+        from sqlalchemy import func
+
+        with self.session() as session:
+            return int(session.exec(select(func.count()).select_from(model)).one())
+
+    # Verdicts and flags
+
+    def save_verdict(self, comment_id: int, verdict: VerdictLike, now: datetime) -> Flag | None:
+        """Store the verdict and open, update or close the comment's flag. Returns the open flag."""
+        with self.session() as session:
+            comment = session.get(Comment, comment_id)
+            if comment is None:
+                raise KeyError(comment_id)
+            row = session.exec(select(Verdict).where(Verdict.comment_id == comment_id)).first()
+            if row is None:
+                row = Verdict(comment_id=comment_id, flagged=verdict.flagged)
+            row.flagged = verdict.flagged
+            row.severity = verdict.severity
+            row.categories = list(verdict.categories)
+            row.reasons = [reason.to_dict() for reason in verdict.reasons]
+            row.sentiment = dict(verdict.sentiment)
+            row.classified_at = now
+            session.add(row)
+            comment.classified_at = now
+            session.add(comment)
+            flag = session.exec(select(Flag).where(Flag.comment_id == comment_id)).first()
+            flag = _updated_flag(flag, comment_id, verdict, now)
+            if flag is not None:
+                session.add(flag)
+            session.commit()
+            return flag if flag is not None and flag.status == "open" else None
+
+    def verdict(self, comment_id: int) -> Verdict | None:
+        with self.session() as session:
+            return session.exec(select(Verdict).where(Verdict.comment_id == comment_id)).first()
+
+    def flags(self, status: str | None = None) -> list[Flag]:
+        with self.session() as session:
+            query = select(Flag).order_by(Flag.id)
+            if status is not None:
+                query = query.where(Flag.status == status)
+            return list(session.exec(query))
+
+
+def _new_comment_row(
+    account_id: int, platform: str, fetched: FetchedComment, post_id: int | None, now: datetime
+) -> Comment:
+    return Comment(
+        account_id=account_id,
+        platform=platform,
+        external_id=fetched.external_id,
+        post_id=post_id,
+        parent_external_id=fetched.parent_id,
+        author_id=fetched.author_id,
+        author_name=fetched.author_name,
+        text=fetched.text,
+        permalink=fetched.permalink,
+        by_owner=fetched.by_owner,
+        hidden=fetched.hidden,
+        created_at=fetched.created_at,
+        edited_at=fetched.edited_at,
+        first_seen_at=now,
+        updated_at=now,
+    )
+
+
+def _apply_changes(row: Comment, fetched: FetchedComment, now: datetime) -> bool:
+    """Bring a stored comment up to date. True when anything changed."""
+    changed = False
+    if fetched.text != row.text and row.text is not None:
+        row.text = fetched.text
+        row.edited_at = fetched.edited_at or now
+        row.classified_at = None
+        changed = True
+    elif fetched.edited_at is not None and fetched.edited_at != row.edited_at and row.text is not None:
+        row.edited_at = fetched.edited_at
+        changed = True
+    if fetched.hidden != row.hidden:
+        row.hidden = fetched.hidden
+        changed = True
+    for field in ("author_name", "permalink"):
+        value = getattr(fetched, field)
+        if value and value != getattr(row, field):
+            setattr(row, field, value)
+            changed = True
+    if changed:
+        row.updated_at = now
+    return changed
+
+
+def _updated_flag(flag: Flag | None, comment_id: int, verdict: VerdictLike, now: datetime) -> Flag | None:
+    if verdict.flagged and verdict.severity is not None:
+        if flag is None:
+            return Flag(
+                comment_id=comment_id,
+                severity=verdict.severity,
+                categories=list(verdict.categories),
+                created_at=now,
+                updated_at=now,
+            )
+        flag.severity = verdict.severity
+        flag.categories = list(verdict.categories)
+        flag.updated_at = now
+        return flag
+    if flag is not None and flag.status == "open":
+        flag.status = "resolved"
+        flag.resolution = "The comment was edited and is no longer flagged."
+        flag.resolved_at = now
+        flag.updated_at = now
+    return flag
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

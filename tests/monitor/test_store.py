@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from connectors.base import Batch, Comment
+from monitor.models import Comment as CommentRow
+from monitor.models import Flag, Post
+from monitor.store import Store
+from tests.conftest import postgres_url
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeReason:
+    rule: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule}
+
+
+@dataclass
+class FakeVerdict:
+    flagged: bool
+    severity: str | None = None
+    categories: list[str] = field(default_factory=list)
+    reasons: list[FakeReason] = field(default_factory=list)
+    sentiment: dict[str, float] = field(default_factory=lambda: {"compound": -0.5})
+
+
+def comment(external_id: str, text: str = "hello", **extra: Any) -> Comment:
+    values: dict[str, Any] = {
+        "created_at": NOW - timedelta(hours=1),
+        "post_id": "post-1",
+        "post_url": "https://www.facebook.com/1/posts/1",
+    }
+    values.update(extra)
+    return Comment(external_id=external_id, text=text, **values)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    else:
+        store = Store(postgres_url())
+        SQLModel.metadata.drop_all(store.engine)
+    store.create_schema()
+    yield store
+    store.close()
+
+
+def account_id(store: Store) -> int:
+    account = store.ensure_account("page", "facebook")
+    assert account.id is not None
+    return account.id
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'wal.db'}")
+    store.create_schema()
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_upsert_stores_each_comment_once_and_reports_counts(store: Store) -> None:
+    aid = account_id(store)
+    first = store.save_batch(aid, "facebook", Batch([comment("a"), comment("b")], {"since": "1"}), NOW)
+    again = store.save_batch(aid, "facebook", Batch([comment("a"), comment("b"), comment("c")]), NOW)
+    assert (first.new, first.edited, first.unchanged) == (2, 0, 0)
+    assert (again.new, again.edited, again.unchanged) == (1, 0, 2)
+    assert store.count(CommentRow) == 3
+    assert store.count(Post) == 1
+
+
+def test_the_same_item_twice_in_one_batch_is_stored_once(store: Store) -> None:
+    aid = account_id(store)
+    result = store.save_batch(aid, "facebook", Batch([comment("a", "first"), comment("a", "second")]), NOW)
+    assert result.new == 1
+    (row,) = list(store.iter_comments())
+    assert row.text == "second"
+
+
+def test_an_edit_is_marked_for_classification_again(store: Store) -> None:
+    aid = account_id(store)
+    store.save_batch(aid, "facebook", Batch([comment("a", "nice")]), NOW)
+    (row,) = store.comments_to_classify()
+    assert row.id is not None
+    store.save_verdict(row.id, FakeVerdict(flagged=False), NOW)
+    assert store.comments_to_classify() == []
+    later = NOW + timedelta(minutes=5)
+    result = store.save_batch(aid, "facebook", Batch([comment("a", "nasty now")]), later)
+    assert result.edited == 1
+    (edited,) = store.comments_to_classify()
+    assert edited.text == "nasty now"
+    assert edited.edited_at == later
+
+
+def test_bookmark_moves_only_with_a_batch_that_carries_one(store: Store) -> None:
+    aid = account_id(store)
+    assert store.bookmark(aid) is None
+    store.save_batch(aid, "facebook", Batch([comment("a")], {"since": "100"}), NOW)
+    store.save_batch(aid, "facebook", Batch([comment("b")]), NOW)
+    assert store.bookmark(aid) == {"since": "100"}
+
+
+def test_a_failed_batch_moves_neither_comments_nor_bookmark(store: Store) -> None:
+    aid = account_id(store)
+    store.save_batch(aid, "facebook", Batch([comment("a")], {"since": "1"}), NOW)
+    broken = Batch([comment("b"), comment("c")], {"since": "2"})
+    object.__setattr__(broken.comments[1], "created_at", "not a time")
+    with pytest.raises(Exception):  # noqa: B017 - any database error will do
+        store.save_batch(aid, "facebook", broken, NOW)
+    assert store.bookmark(aid) == {"since": "1"}
+    assert store.count(CommentRow) == 1
+
+
+def test_verdict_opens_updates_and_closes_a_flag(store: Store) -> None:
+    aid = account_id(store)
+    store.save_batch(aid, "facebook", Batch([comment("a", "bad")]), NOW)
+    (row,) = store.comments_to_classify()
+    assert row.id is not None
+    flag = store.save_verdict(row.id, FakeVerdict(True, "high", ["allegation"], [FakeReason("r1")]), NOW)
+    assert flag is not None and flag.severity == "high" and flag.status == "open"
+    assert store.verdict(row.id).reasons == [{"rule": "r1"}]  # type: ignore[union-attr]
+    store.save_verdict(row.id, FakeVerdict(True, "urgent", ["threat"]), NOW)
+    (updated,) = store.flags()
+    assert updated.id == flag.id and updated.severity == "urgent" and updated.categories == ["threat"]
+    assert store.save_verdict(row.id, FakeVerdict(False), NOW) is None
+    (closed,) = store.flags()
+    assert closed.status == "resolved" and "edited" in (closed.resolution or "")
+
+
+def test_times_come_back_as_aware_utc(store: Store) -> None:
+    aid = account_id(store)
+    store.save_batch(aid, "facebook", Batch([comment("a")]), NOW)
+    (row,) = list(store.iter_comments())
+    assert row.created_at == NOW - timedelta(hours=1)
+    assert row.created_at is not None and row.created_at.tzinfo is not None
+
+
+def test_same_external_id_on_two_platforms_is_two_comments(store: Store) -> None:
+    fb = account_id(store)
+    ig = store.ensure_account("insta", "instagram").id
+    assert ig is not None
+    store.save_batch(fb, "facebook", Batch([comment("1")]), NOW)
+    store.save_batch(ig, "instagram", Batch([comment("1")]), NOW)
+    assert store.count(CommentRow) == 2
+
+
+def test_reset_auth_failure(store: Store) -> None:
+    aid = account_id(store)
+    store.update_account(aid, status="auth_failed")
+    store.reset_auth_failure("page")
+    assert store.account("page").status == "failing"  # type: ignore[union-attr]
+    assert store.flags() == [] and store.count(Flag) == 0
