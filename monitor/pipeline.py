@@ -141,15 +141,17 @@ class Pipeline:
         from monitor.filter import CommentContext
 
         done = 0
+        account_names = {account.id: account.name for account in self.store.accounts()}
         while True:
             pending = self.store.comments_to_classify(limit=500, account_id=account_id)
             if not pending:
                 return done
             parents = self._parent_authors(pending)
+            verdicts = []
             for comment in pending:
                 assert comment.id is not None
                 context = CommentContext(
-                    account=None,
+                    account=account_names.get(comment.account_id),
                     platform=comment.platform,
                     author_id=comment.author_id,
                     author_name=comment.author_name,
@@ -157,13 +159,12 @@ class Pipeline:
                     parent_author_id=parents.get(comment.parent_external_id or ""),
                     by_owner=comment.by_owner,
                 )
-                verdict = self.classifier.classify(comment.text or "", context)
-                self.store.save_verdict(comment.id, verdict, self.now())
-                done += 1
-                if outcome is not None:
-                    outcome.classified += 1
-                    if verdict.flagged:
-                        outcome.flagged.update(verdict.categories[:1])
+                verdicts.append((comment.id, self.classifier.classify(comment.text or "", context)))
+            self.store.save_verdicts(verdicts, self.now())
+            done += len(verdicts)
+            if outcome is not None:
+                outcome.classified += len(verdicts)
+                outcome.flagged.update(v.categories[0] for _, v in verdicts if v.flagged and v.categories)
 
     def _parent_authors(self, comments: list[Comment]) -> dict[str, str | None]:
         wanted = {c.parent_external_id for c in comments if c.parent_external_id}

@@ -222,29 +222,39 @@ class Store:
     # Verdicts and flags
 
     def save_verdict(self, comment_id: int, verdict: VerdictLike, now: datetime) -> Flag | None:
-        """Store the verdict and open, update or close the comment's flag. Returns the open flag."""
+        """Store one verdict and open, update or close the comment's flag. Returns the open flag."""
+        return self.save_verdicts([(comment_id, verdict)], now)[0]
+
+    def save_verdicts(
+        self, verdicts: Sequence[tuple[int, VerdictLike]], now: datetime
+    ) -> list[Flag | None]:
+        """Store verdicts in one transaction; for each, the comment's open flag or None."""
+        ids = [comment_id for comment_id, _ in verdicts]
         with self.session() as session:
-            comment = session.get(Comment, comment_id)
-            if comment is None:
-                raise KeyError(comment_id)
-            row = session.exec(select(Verdict).where(Verdict.comment_id == comment_id)).first()
-            if row is None:
-                row = Verdict(comment_id=comment_id, flagged=verdict.flagged)
-            row.flagged = verdict.flagged
-            row.severity = verdict.severity
-            row.categories = list(verdict.categories)
-            row.reasons = [reason.to_dict() for reason in verdict.reasons]
-            row.sentiment = dict(verdict.sentiment)
-            row.classified_at = now
-            session.add(row)
-            comment.classified_at = now
-            session.add(comment)
-            flag = session.exec(select(Flag).where(Flag.comment_id == comment_id)).first()
-            flag = _updated_flag(flag, comment_id, verdict, now)
-            if flag is not None:
-                session.add(flag)
+            comments = _by_key(session, Comment, Comment.id, ids)
+            rows = _by_key(session, Verdict, Verdict.comment_id, ids)
+            flags = _by_key(session, Flag, Flag.comment_id, ids)
+            open_flags: list[Flag | None] = []
+            for comment_id, verdict in verdicts:
+                comment = comments.get(comment_id)
+                if comment is None:
+                    raise KeyError(comment_id)
+                row = rows.get(comment_id) or Verdict(comment_id=comment_id, flagged=verdict.flagged)
+                row.flagged = verdict.flagged
+                row.severity = verdict.severity
+                row.categories = list(verdict.categories)
+                row.reasons = [reason.to_dict() for reason in verdict.reasons]
+                row.sentiment = dict(verdict.sentiment)
+                row.classified_at = now
+                session.add(row)
+                comment.classified_at = now
+                session.add(comment)
+                flag = _updated_flag(flags.get(comment_id), comment_id, verdict, now)
+                if flag is not None:
+                    session.add(flag)
+                open_flags.append(flag if flag is not None and flag.status == "open" else None)
             session.commit()
-            return flag if flag is not None and flag.status == "open" else None
+            return open_flags
 
     def verdict(self, comment_id: int) -> Verdict | None:
         with self.session() as session:
@@ -326,6 +336,14 @@ def _updated_flag(flag: Flag | None, comment_id: int, verdict: VerdictLike, now:
     return flag
 
 
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+def _by_key(session: Session, model: type[Any], column: Any, keys: list[int]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    for chunk in _chunks(keys, IN_CHUNK):
+        for row in session.exec(select(model).where(col(column).in_(chunk))):
+            found[getattr(row, column.key)] = row
+    return found
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
