@@ -1,0 +1,244 @@
+"""Instagram business account: comments and replies on its recent media (Graph API).
+
+One request lists a page of media, each with its ``comments_count`` and its
+newest comments (replies nested) embedded by field expansion. Instagram has no
+``since`` for comments, so the bookmark keeps two watermarks: the newest
+comment time seen, and each watched media's ``comments_count``. A media whose
+count has not moved costs nothing beyond its share of the listing; one whose
+count moved and whose embedded comments are not the whole story has its
+comments edge read to the end. A poll with nothing new therefore costs one
+request per page of watched media.
+
+Instagram comments have no permalink of their own: each points at its media.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
+from connectors.facebook import FacebookConnector, post_title, reason_of, records_of
+from connectors.pagination import NextUrl, pages
+from monitor.secrets import Secret
+
+COMMENT_FIELDS = "id,text,timestamp,username,from,user,hidden"
+PAGING = NextUrl(("paging", "next"))
+
+
+class InstagramSettings(AccountSettings):
+    ig_user_id: str = Field(min_length=1)
+    access_token: Secret
+    app_secret: Secret | None = None
+    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    lookback_days: int = Field(14, ge=1, le=365)
+    watch_days: int = Field(90, ge=1, le=3650)
+    media_limit: int = Field(100, ge=1, le=100)
+    comments_limit: int = Field(25, ge=1, le=50)
+    overlap_minutes: int = Field(15, ge=0, le=24 * 60)
+
+
+@dataclass
+class _Poll:
+    """What one fetch has learned so far."""
+
+    cutoff: datetime
+    newest: datetime | None
+    known_counts: Mapping[str, int]
+    counts: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+
+
+class InstagramConnector(Connector):
+    platform: ClassVar[str] = "instagram"
+    settings_model: ClassVar[type[AccountSettings]] = InstagramSettings
+    default_base_url: ClassVar[str] = "https://graph.facebook.com"
+
+    settings: InstagramSettings
+
+    # Instagram speaks the Graph API's error codes and usage headers.
+    classify_error = FacebookConnector.classify_error
+    rate_limit_delay = FacebookConnector.rate_limit_delay
+
+    def auth_params(self) -> dict[str, str]:
+        token = self.settings.access_token.reveal()
+        params = {"access_token": token}
+        if self.settings.app_secret is not None:
+            key = self.settings.app_secret.reveal().encode()
+            params["appsecret_proof"] = hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+        return params
+
+    def check(self) -> str:
+        account = self.http.get_json(self._path(self.settings.ig_user_id), {"fields": "id,username"})
+        return f"Instagram @{dig(account, 'username') or '(no username)'} ({dig(account, 'id')})"
+
+    def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        started = self.now()
+        watermark = _time_or_none(bookmark.get("since")) if bookmark else None
+        cutoff = (
+            watermark - timedelta(minutes=self.settings.overlap_minutes)
+            if watermark is not None
+            else started - timedelta(days=self.settings.lookback_days)
+        )
+        poll = _Poll(cutoff=cutoff, newest=watermark, known_counts=counts_of(bookmark))
+        window_start = started - timedelta(days=self.settings.watch_days)
+        listing = pages(self.http, self._path(f"{self.settings.ig_user_id}/media"), self._media_params(), PAGING)
+        for page in listing:
+            media_page = records_of(page.body)
+            watched = [media for media in media_page if not _older_than(media, window_start)]
+            batch = Batch(comments=[])
+            for media in watched:
+                self._read_media(media, poll, batch)
+            if batch.comments or batch.skipped:
+                yield batch
+            if len(watched) < len(media_page):
+                break
+        since = poll.newest or cutoff
+        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts})
+
+    def _path(self, tail: str) -> str:
+        return f"{self.settings.api_version}/{tail}"
+
+    def _media_params(self) -> dict[str, Any]:
+        replies = f"replies{{{COMMENT_FIELDS}}}"
+        comments = f"comments.limit({self.settings.comments_limit}){{{COMMENT_FIELDS},{replies}}}"
+        return {
+            "fields": f"id,permalink,caption,timestamp,username,comments_count,{comments}",
+            "limit": self.settings.media_limit,
+        }
+
+    def _read_media(self, media: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
+        media_id = str(media.get("id") or "")
+        count = media.get("comments_count")
+        if media_id and isinstance(count, int):
+            poll.counts[media_id] = count
+        embedded = media.get("comments")
+        if not isinstance(embedded, Mapping):
+            return
+        moved = not isinstance(count, int) or poll.known_counts.get(media_id) != count
+        edge = self._whole_edge(embedded) if moved and is_partial(embedded) else embedded_records(embedded)
+        for record, parent_id in edge:
+            try:
+                comment = comment_from_record(record, media, self.settings.ig_user_id, parent_id)
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"media {media_id or '?'}: {reason_of(exc)}")
+                continue
+            if comment.created_at < poll.cutoff or comment.external_id in poll.seen:
+                continue
+            poll.seen.add(comment.external_id)
+            batch.comments.append(comment)
+            poll.newest = max(poll.newest or comment.created_at, comment.created_at)
+
+    def _whole_edge(self, embedded: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+        """Every comment and reply on a media: the embedded page, then the rest of the edge."""
+        yield from self._with_all_replies(records_of(embedded))
+        following = dig(embedded, "paging", "next")
+        if isinstance(following, str) and following:
+            for page in pages(self.http, following, strategy=PAGING):
+                yield from self._with_all_replies(records_of(page.body))
+
+    def _with_all_replies(self, comments: list[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+        for record in comments:
+            yield record, None
+            replies = record.get("replies")
+            if not isinstance(replies, Mapping):
+                continue
+            parent_id = _text(record.get("id"))
+            for reply in records_of(replies):
+                yield reply, parent_id
+            following = dig(replies, "paging", "next")
+            if isinstance(following, str) and following:
+                for page in pages(self.http, following, strategy=PAGING):
+                    for reply in records_of(page.body):
+                        yield reply, parent_id
+
+
+def comment_from_record(
+    record: Mapping[str, Any],
+    media: Mapping[str, Any] | None,
+    owner_id: str,
+    parent_id: str | None = None,
+) -> Comment:
+    """One IG comment or reply as a Comment.
+
+    The default comment fields carry no author; ``username`` and ``from`` are
+    asked for. ``user`` is only present on the account's own comments.
+    """
+    if not isinstance(record, Mapping):
+        raise TypeError(f"comment is a {type(record).__name__}, not an object")
+    comment_id = _text(record.get("id"))
+    if comment_id is None:
+        raise KeyError("comment has no id")
+    if record.get("timestamp") is None:
+        raise KeyError(f"comment {comment_id} has no timestamp")
+    text = record.get("text") or ""
+    if not isinstance(text, str):
+        raise TypeError(f"comment {comment_id} text is not text")
+    media = media or {}
+    author_id = _text(dig(record, "from", "id")) or _text(dig(record, "user", "id"))
+    author_name = _text(record.get("username")) or _text(dig(record, "from", "username"))
+    owner_name = _text(media.get("username"))
+    permalink = _text(media.get("permalink"))
+    return Comment(
+        external_id=comment_id,
+        text=text.strip(),
+        created_at=parse_time(record["timestamp"]),
+        post_id=_text(media.get("id")) or _text(dig(record, "media", "id")),
+        post_url=permalink,
+        post_title=post_title(media.get("caption")),
+        parent_id=parent_id or _text(record.get("parent_id")),
+        author_id=author_id,
+        author_name=author_name,
+        permalink=permalink,
+        by_owner=author_id == owner_id
+        or (owner_name is not None and author_name is not None and author_name.lower() == owner_name.lower()),
+        hidden=record.get("hidden") is True,
+    )
+
+
+def embedded_records(embedded: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+    """The embedded comments and their embedded replies, each with its parent's id."""
+    for record in records_of(embedded):
+        yield record, None
+        replies = record.get("replies")
+        if isinstance(replies, Mapping):
+            for reply in records_of(replies):
+                yield reply, _text(record.get("id"))
+
+
+def is_partial(embedded: Mapping[str, Any]) -> bool:
+    """True when the embedded comments, or any comment's embedded replies, have a further page."""
+    if dig(embedded, "paging", "next"):
+        return True
+    return any(dig(record, "replies", "paging", "next") for record in records_of(embedded))
+
+
+def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:
+    counts = bookmark.get("counts") if bookmark else None
+    if not isinstance(counts, Mapping):
+        return {}
+    return {str(key): value for key, value in counts.items() if isinstance(value, int)}
+
+
+def _older_than(media: Mapping[str, Any], moment: datetime) -> bool:
+    published = _time_or_none(media.get("timestamp"))
+    return published is not None and published < moment
+
+
+def _time_or_none(value: Any) -> datetime | None:
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
