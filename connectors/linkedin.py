@@ -1,0 +1,292 @@
+"""LinkedIn organisation page: comments and replies on its posts (versioned REST API).
+
+LinkedIn has no feed of new comments across a page's posts, and a post's
+``lastModifiedAt`` moves only when the post itself is edited, so a poll works
+from comment counts:
+
+1. ``GET /posts?q=author&sortBy=CREATED`` lists the page's posts newest first;
+   paging stops at the first post already watched, so finding new posts costs
+   one request.
+2. ``GET /socialMetadata?ids=List(...)`` returns ``commentSummary`` (``count``
+   and ``topLevelCount``) for up to 100 posts per request.
+3. Only posts whose counts moved since the last poll have their comments read
+   (``/socialActions/{post}/comments``, start/count paging), and replies
+   (``/socialActions/{comment}/comments``) only when the reply count moved.
+
+The bookmark holds a time watermark (``since``: the newest ``created`` or
+``lastModified`` time seen, epoch ms, kept a little behind the poll's start) and each watched post's two counts, the
+newest ``max_posts`` posts. Comments older than the watermark are not reported
+again. With nothing new, an organisation with 500 posts costs 1 + 5 = 6
+requests per poll; reading every post's comments would cost 505.
+Known gaps: an edit, or a deletion balanced by a new comment, leaves the counts
+unchanged and is seen only when the post's counts next move.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import quote, unquote
+
+import requests
+from pydantic import Field
+
+from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
+from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.http import describe, retry_after_seconds
+from connectors.pagination import Offset, pages
+from monitor.secrets import Secret
+
+PAGE_SIZE = 100
+METADATA_BATCH = 100
+TITLE_LENGTH = 80
+POLL_OVERLAP = timedelta(minutes=15)
+MESSAGE_LIMIT = 200
+GONE_STATUSES = frozenset({404, 410})
+FEED_URL = "https://www.linkedin.com/feed/update/{urn}/"
+
+_MENTION = re.compile(r"@\[([^\]]*)\]\(urn:li:[^)]*\)")
+_HASHTAG = re.compile(r"\{hashtag\|\\?#\|([^}]*)\}")
+_ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
+
+
+class LinkedInSettings(AccountSettings):
+    access_token: Secret
+    organization_urn: str = Field(pattern=r"^urn:li:organization:\d+$")
+    linkedin_version: str = Field(default="202510", pattern=r"^\d{6}$")
+    lookback_days: int = Field(default=14, ge=1, le=365)
+    max_posts: int = Field(default=500, ge=1, le=5000)
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def little_text(commentary: str) -> str:
+    """Plain text from LinkedIn's "little text" post format (mentions, hashtags, escapes)."""
+    text = _MENTION.sub(r"\1", commentary)
+    text = _HASHTAG.sub(r"#\1", text)
+    return _ESCAPED.sub(r"\1", text)
+
+
+def post_title(post: Mapping[str, Any]) -> str | None:
+    commentary = post.get("commentary")
+    if not isinstance(commentary, str) or not commentary.strip():
+        return None
+    line = little_text(commentary).strip().splitlines()[0]
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def actor_name(actor: str, owner_urn: str) -> str:
+    """A readable stand-in: LinkedIn does not return commenters' names to page apps."""
+    if actor == owner_urn:
+        return "Our LinkedIn page"
+    kind, _, key = actor.removeprefix("urn:li:").partition(":")
+    return {"person": f"LinkedIn member {key}", "organization": f"LinkedIn page {key}"}.get(kind, actor)
+
+
+def comment_urn(record: Mapping[str, Any]) -> str:
+    urn = record.get("commentUrn") or record.get("$URN")
+    if isinstance(urn, str) and urn:
+        return urn
+    return f"urn:li:comment:({record['object']},{record['id']})"
+
+
+def comment_time(record: Mapping[str, Any]) -> int:
+    """The newest of a comment's created and lastModified times, epoch ms."""
+    return max(int(dig(record, "created", "time") or 0), int(dig(record, "lastModified", "time") or 0))
+
+
+def comment_from_record(record: Mapping[str, Any], post_urn: str, owner_urn: str, title: str | None = None) -> Comment:
+    """One element of ``/socialActions/{urn}/comments`` as a Comment."""
+    urn = comment_urn(record)
+    created = int(record["created"]["time"])
+    modified = dig(record, "lastModified", "time")
+    text = dig(record, "message", "text")
+    if not isinstance(text, str):
+        if not record.get("content"):
+            raise ValueError(f"comment {urn} has neither text nor content")
+        text = ""
+    actor = record["actor"]
+    parent = record.get("parentComment")
+    link = FEED_URL.format(urn=post_urn) + f"?commentUrn={quote(parent or urn, safe='')}"
+    if parent:
+        link += f"&replyUrn={quote(urn, safe='')}"
+    return Comment(
+        external_id=urn,
+        text=text.strip(),
+        created_at=parse_time(created),
+        post_id=post_urn,
+        post_url=FEED_URL.format(urn=post_urn),
+        post_title=title,
+        parent_id=parent,
+        author_id=actor,
+        author_name=actor_name(actor, owner_urn),
+        edited_at=parse_time(int(modified)) if isinstance(modified, int) and modified > created else None,
+        permalink=link,
+        by_owner=actor == owner_urn,
+    )
+
+
+def has_replies(record: Mapping[str, Any]) -> bool:
+    """True unless the comment says it has no replies (older versions omit the summary)."""
+    count = dig(record, "commentsSummary", "aggregatedTotalComments")
+    return not isinstance(count, int) or count > 0
+
+
+def seconds_to_midnight_utc(now: datetime) -> float:
+    midnight = (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - now).total_seconds()
+
+
+class LinkedInConnector(Connector):
+    platform: ClassVar[str] = "linkedin"
+    settings_model: ClassVar[type[AccountSettings]] = LinkedInSettings
+    default_base_url: ClassVar[str] = "https://api.linkedin.com/rest"
+    settings: LinkedInSettings
+
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.settings.access_token.reveal()}",
+            "LinkedIn-Version": self.settings.linkedin_version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+
+    def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        started = self.now()
+        lookback = started - timedelta(days=self.settings.lookback_days)
+        since = int(bookmark["since"]) if bookmark and "since" in bookmark else epoch_ms(lookback)
+        known: dict[str, list[int]] = {urn: list(pair) for urn, pair in (bookmark or {}).get("posts", {}).items()}
+        titles = self._new_posts(known)
+        watched = [*titles, *(urn for urn in known if urn not in titles)][: self.settings.max_posts]
+        counts, notes = self._comment_counts(watched, known)
+        newest = since
+        for urn in watched:
+            before = known.get(urn, [0, 0])
+            if urn not in counts or counts[urn] == before:
+                continue
+            replies_moved = counts[urn][0] - counts[urn][1] != before[0] - before[1]
+            batch, latest = self._post_comments(urn, titles.get(urn), since, replies_moved)
+            newest = max(newest, latest)
+            yield batch
+        # A comment that lands on a post after its counts were read is found by the
+        # next poll, so the watermark stays behind this poll's start.
+        since = max(since, min(newest, epoch_ms(started - POLL_OVERLAP)))
+        yield Batch(comments=[], bookmark={"since": since, "posts": counts}, skipped=notes)
+
+    def check(self) -> str:
+        body = self.http.get_json("posts", self._posts_params(count=1))
+        latest = next(iter(body.get("elements") or []), None) if isinstance(body, Mapping) else None
+        organisation = self.settings.organization_urn
+        if not isinstance(latest, Mapping):
+            return f"{organisation}: posts readable, none yet"
+        when = parse_time(latest["createdAt"]).date().isoformat() if latest.get("createdAt") else "unknown date"
+        return f"{organisation}: posts readable, latest {latest.get('id')} ({when})"
+
+    def _posts_params(self, count: int | None = None) -> dict[str, Any]:
+        return {
+            "author": self.settings.organization_urn,
+            "q": "author",
+            "sortBy": "CREATED",
+            "count": count or PAGE_SIZE,
+            "start": 0,
+        }
+
+    def _new_posts(self, known: Mapping[str, Any]) -> dict[str, str | None]:
+        """Posts newer than every watched one (all recent ones on a first poll), urn → title, newest first."""
+        found: dict[str, str | None] = {}
+        for page in pages(self.http, "posts", self._posts_params(), Offset()):
+            for post in dig(page.body, "elements") or []:
+                urn = post.get("id") if isinstance(post, Mapping) else None
+                if not isinstance(urn, str):
+                    continue
+                if urn in known or len(found) >= self.settings.max_posts:
+                    return found
+                found[urn] = post_title(post)
+        return found
+
+    def _comment_counts(
+        self, urns: list[str], known: Mapping[str, list[int]]
+    ) -> tuple[dict[str, list[int]], list[str]]:
+        """Each post's [all comments, top-level comments]; posts gone from LinkedIn are dropped."""
+        counts: dict[str, list[int]] = {}
+        notes: list[str] = []
+        for start in range(0, len(urns), METADATA_BATCH):
+            chunk = urns[start : start + METADATA_BATCH]
+            ids = ",".join(quote(urn, safe="") for urn in chunk)
+            body = self.http.get_json(f"socialMetadata?ids=List({ids})")
+            body = body if isinstance(body, Mapping) else {}
+            results = {unquote(key): value for key, value in (body.get("results") or {}).items()}
+            errors = {unquote(key): value for key, value in (body.get("errors") or {}).items()}
+            for urn in chunk:
+                summary = dig(results.get(urn) or {}, "commentSummary") or {}
+                if urn in results:
+                    counts[urn] = [int(summary.get("count") or 0), int(summary.get("topLevelCount") or 0)]
+                    continue
+                status = dig(errors.get(urn) or {}, "status")
+                if status in GONE_STATUSES:
+                    notes.append(f"post {urn} is no longer on LinkedIn ({status}); no longer watched")
+                elif urn in known:
+                    counts[urn] = known[urn]
+                    notes.append(f"post {urn}: comment counts unavailable ({status or 'no result'}); kept as before")
+        return counts, notes
+
+    def _post_comments(self, post_urn: str, title: str | None, since: int, replies_moved: bool) -> tuple[Batch, int]:
+        """A post's comments (and replies when their count moved) at or after ``since``; and the newest time."""
+        batch = Batch(comments=[])
+        newest = since
+        top_level = self._read_comments(post_urn)
+        threads = [record for record in top_level if has_replies(record)] if replies_moved else []
+        replies = [reply for record in threads for reply in self._read_comments(comment_urn(record))]
+        for record in [*top_level, *replies]:
+            try:
+                comment = comment_from_record(record, post_urn, self.settings.organization_urn, title)
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"comment {record.get('id', '?')} on {post_urn}: {type(exc).__name__}: {exc}")
+                continue
+            moment = comment_time(record)
+            newest = max(newest, moment)
+            if moment >= since:
+                batch.comments.append(comment)
+        return batch, newest
+
+    def _read_comments(self, urn: str) -> list[dict[str, Any]]:
+        path = f"socialActions/{quote(urn, safe='')}/comments"
+        return [
+            record
+            for page in pages(self.http, path, {"start": 0, "count": PAGE_SIZE}, Offset())
+            for record in dig(page.body, "elements") or []
+            if isinstance(record, Mapping)
+        ]
+
+    def classify_error(self, response: requests.Response) -> ConnectorError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        where = f"{describe(response)} failed ({status}){self._detail(response)}"
+        if status in (401, 403):
+            return AuthError(where)
+        if status == 429:
+            wait = retry_after_seconds(response)
+            return RetryableError(f"{where}; daily limits reset at midnight UTC", wait or self._until_midnight())
+        if status >= 500:
+            return RetryableError(where, retry_after_seconds(response))
+        if status == 426:
+            return FatalError(f"{where}; set linkedin_version to a version LinkedIn still supports")
+        return FatalError(where)
+
+    def _until_midnight(self) -> float:
+        return seconds_to_midnight_utc(self.now())
+
+    @staticmethod
+    def _detail(response: requests.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        if not isinstance(body, Mapping):
+            return ""
+        parts = [str(body[key]) for key in ("code", "serviceErrorCode", "message") if body.get(key)]
+        return f": {' '.join(parts)[:MESSAGE_LIMIT]}" if parts else ""

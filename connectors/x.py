@@ -1,0 +1,264 @@
+"""X (Twitter API v2): replies to the account and posts that mention it.
+
+One recent-search query covers everything in one request per poll:
+``(@name OR to:name OR (from:name is:reply)) -is:retweet`` finds posts that
+mention the account, replies to its posts (even where the replier removed the
+mention), and the account's own replies (``by_owner``, used to resolve flags).
+The alternative, one ``conversation_id:`` search per recent post, costs a
+request per post. Recent search reaches back seven days, so a bookmark older
+than that restarts from the edge of the window. ``source = "mentions"`` reads
+``/users/:id/mentions`` instead (up to the 800 newest mentions, also one
+request per poll) for an app whose access level lacks recent search; it does
+not see untagged replies or the account's own replies.
+
+The bookmark is the newest post id seen (``since_id``, a string: ids are
+64-bit and compare as integers). Retweets are not comments and are dropped.
+An edit is a new post whose ``edit_history_tweet_ids`` starts with the
+original id: it is reported as the original comment (external id = first id)
+with ``edited_at`` set, and superseded versions are ignored.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+import requests
+from pydantic import Field, field_validator
+
+from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
+from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.http import describe, retry_after_seconds
+from connectors.pagination import PageToken, pages
+from monitor.secrets import Secret
+
+TWEET_FIELDS = (
+    "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,edit_history_tweet_ids,note_tweet"
+)
+PAGE_SIZE = 100
+SEARCH_WINDOW = timedelta(days=7)
+WINDOW_MARGIN = timedelta(minutes=5)
+SNOWFLAKE_EPOCH_MS = 1288834974657
+USAGE_CAP_WAIT = 24 * 3600.0
+DETAIL_LIMIT = 200
+
+AUTH_PROBLEMS = frozenset(
+    {"client-forbidden", "not-authorized-for-resource", "unsupported-authentication", "disallowed-resource"}
+)
+
+
+class XSettings(AccountSettings):
+    bearer_token: Secret
+    user_id: str = Field(pattern=r"^\d+$")
+    username: str
+    source: Literal["search", "mentions"] = "search"
+    lookback_days: int = Field(default=7, ge=1, le=60)
+    max_pages: int = Field(default=20, ge=1)
+
+    @field_validator("username")
+    @classmethod
+    def _without_at(cls, value: str) -> str:
+        name = value.strip().lstrip("@")
+        if not name or not name.replace("_", "").isalnum():
+            raise ValueError("expected an X username such as BrightwaterCare")
+        return name
+
+
+def snowflake_time(post_id: str) -> datetime:
+    """When an X id was minted (ids carry their creation time in milliseconds)."""
+    return datetime.fromtimestamp(((int(post_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, tz=UTC)
+
+
+def is_retweet(record: Mapping[str, Any]) -> bool:
+    return any(ref.get("type") == "retweeted" for ref in record.get("referenced_tweets") or [])
+
+
+def is_superseded(record: Mapping[str, Any]) -> bool:
+    history = record.get("edit_history_tweet_ids") or []
+    return bool(history) and history[-1] != record.get("id")
+
+
+def comment_from_record(record: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], owner_id: str) -> Comment:
+    """One v2 post object (with ``includes.users`` by id) as a Comment."""
+    post_id = str(record["id"])
+    if not post_id.isdigit():
+        raise ValueError(f"post id {post_id!r} is not numeric")
+    history = [str(each) for each in record.get("edit_history_tweet_ids") or [post_id]]
+    original = history[0]
+    version_time = parse_time(record["created_at"]) if record.get("created_at") else snowflake_time(post_id)
+    edited = len(history) > 1
+    author_id = record.get("author_id")
+    author = users.get(author_id, {}) if author_id else {}
+    username = author.get("username")
+    text = dig(record, "note_tweet", "text") or record.get("text")
+    if not isinstance(text, str):
+        raise ValueError(f"post {post_id} has no text")
+    conversation = record.get("conversation_id")
+    return Comment(
+        external_id=original,
+        text=html.unescape(text),
+        created_at=snowflake_time(original) if edited else version_time,
+        post_id=conversation,
+        post_url=status_url(None, conversation) if conversation else None,
+        parent_id=next(
+            (ref.get("id") for ref in record.get("referenced_tweets") or [] if ref.get("type") == "replied_to"),
+            None,
+        ),
+        author_id=author_id,
+        author_name=_display_name(author),
+        edited_at=version_time if edited else None,
+        permalink=status_url(username, post_id),
+        by_owner=author_id is not None and author_id == owner_id,
+    )
+
+
+def status_url(username: str | None, post_id: str) -> str:
+    return f"https://x.com/{username}/status/{post_id}" if username else f"https://x.com/i/web/status/{post_id}"
+
+
+def _display_name(author: Mapping[str, Any]) -> str | None:
+    name, username = author.get("name"), author.get("username")
+    if name and username:
+        return f"{name} (@{username})"
+    return name or (f"@{username}" if username else None)
+
+
+def batch_from_page(body: Mapping[str, Any], owner_id: str) -> Batch:
+    """One page of a v2 response: its comments, and what was skipped and why."""
+    users = {user["id"]: user for user in dig(body, "includes", "users") or [] if "id" in user}
+    batch = Batch(comments=[], skipped=partial_errors(body))
+    for record in body.get("data") or []:
+        if not isinstance(record, Mapping) or is_retweet(record) or is_superseded(record):
+            continue
+        try:
+            batch.comments.append(comment_from_record(record, users, owner_id))
+        except (KeyError, TypeError, ValueError) as exc:
+            batch.skipped.append(f"post {record.get('id', '?')}: {type(exc).__name__}: {exc}")
+    return batch
+
+
+def newest_id(body: Mapping[str, Any], newest: int | None) -> int | None:
+    ids = [int(record["id"]) for record in body.get("data") or [] if str(record.get("id", "")).isdigit()]
+    return max(ids, default=newest) if newest is None else max([newest, *ids])
+
+
+def partial_errors(body: Mapping[str, Any]) -> list[str]:
+    """Items X could not include in a 200 response (e.g. a deleted or suspended author)."""
+    notes = []
+    for error in body.get("errors") or []:
+        if isinstance(error, Mapping):
+            what = error.get("title") or error.get("type") or "error"
+            item = error.get("resource_id") or error.get("value") or "?"
+            notes.append(f"{what} for {error.get('resource_type') or 'item'} {item}: {error.get('detail', '')}")
+    return notes
+
+
+class XConnector(Connector):
+    platform: ClassVar[str] = "x"
+    settings_model: ClassVar[type[AccountSettings]] = XSettings
+    default_base_url: ClassVar[str] = "https://api.x.com/2"
+    settings: XSettings
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.bearer_token.reveal()}"}
+
+    def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        since_id = str(bookmark["since_id"]) if bookmark and bookmark.get("since_id") else None
+        path, params, paging = self._request(since_id)
+        newest = int(since_id) if since_id else None
+        held: Batch | None = None
+        for page in pages(self.http, path, params, paging, self.settings.max_pages):
+            if held is not None:
+                yield held
+            body = page.body if isinstance(page.body, Mapping) else {}
+            held = batch_from_page(body, self.settings.user_id)
+            newest = newest_id(body, newest)
+        if held is None:
+            return
+        if newest is not None:
+            held.bookmark = {"since_id": str(newest)}
+        yield held
+
+    def check(self) -> str:
+        body = self.http.get_json(f"users/{self.settings.user_id}", {"user.fields": "username,name"})
+        username = dig(body, "data", "username")
+        if not isinstance(username, str):
+            raise FatalError(f"user {self.settings.user_id} has no username in the response")
+        if username.lower() != self.settings.username.lower():
+            raise FatalError(
+                f"user id {self.settings.user_id} is @{username}, but the account is set up as "
+                f"@{self.settings.username}"
+            )
+        return f"@{username} ({dig(body, 'data', 'name') or username}), user id {self.settings.user_id}"
+
+    def _request(self, since_id: str | None) -> tuple[str, dict[str, Any], PageToken]:
+        settings = self.settings
+        params: dict[str, Any] = {
+            "max_results": PAGE_SIZE,
+            "tweet.fields": TWEET_FIELDS,
+            "expansions": "author_id",
+            "user.fields": "username,name",
+        }
+        now = self.now()
+        lookback = timedelta(days=settings.lookback_days)
+        if settings.source == "search":
+            lookback = min(lookback, SEARCH_WINDOW - WINDOW_MARGIN)
+            if since_id and snowflake_time(since_id) < now - lookback:
+                since_id = None
+        if since_id:
+            params["since_id"] = since_id
+        else:
+            params["start_time"] = (now - lookback).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if settings.source == "mentions":
+            return f"users/{settings.user_id}/mentions", params, PageToken(("meta", "next_token"), "pagination_token")
+        name = settings.username
+        params["query"] = f"(@{name} OR to:{name} OR (from:{name} is:reply)) -is:retweet"
+        return "tweets/search/recent", params, PageToken(("meta", "next_token"), "next_token")
+
+    def classify_error(self, response: requests.Response) -> ConnectorError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        problem, summary = self._problem(response)
+        where = f"{describe(response)} failed ({status}){summary}"
+        if problem == "usage-capped":
+            return RetryableError(f"{where}: monthly usage cap reached", self._until_reset(response) or USAGE_CAP_WAIT)
+        if status == 429:
+            return RetryableError(where, self._until_reset(response) or retry_after_seconds(response))
+        if status >= 500:
+            return RetryableError(where, retry_after_seconds(response))
+        if status in (401, 403) or problem in AUTH_PROBLEMS:
+            return AuthError(where)
+        return FatalError(where)
+
+    def rate_limit_delay(self, response: requests.Response) -> float | None:
+        if response.headers.get("x-rate-limit-remaining") == "0":
+            return self._until_reset(response)
+        return None
+
+    def _until_reset(self, response: requests.Response) -> float | None:
+        reset = response.headers.get("x-rate-limit-reset", "")
+        if not reset.isdigit():
+            return None
+        return max(0.0, int(reset) - self.now().timestamp())
+
+    @staticmethod
+    def _problem(response: requests.Response) -> tuple[str, str]:
+        """The problem type's last segment, and ``: title: detail`` for the message."""
+        try:
+            body = response.json()
+        except ValueError:
+            return "", ""
+        if not isinstance(body, Mapping):
+            return "", ""
+        problem = str(body.get("type") or "").rstrip("/").rsplit("/", 1)[-1]
+        first = next(iter(body.get("errors") or []), {})
+        first = first if isinstance(first, Mapping) else {}
+        title = body.get("title") or first.get("title") or ""
+        detail = body.get("detail") or first.get("message") or first.get("detail") or ""
+        reason = body.get("reason")
+        parts = [str(part) for part in (title, reason, detail) if part]
+        summary = ": ".join(parts)[:DETAIL_LIMIT]
+        return problem or str(first.get("type") or "").rsplit("/", 1)[-1], f": {summary}" if summary else ""
