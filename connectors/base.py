@@ -172,3 +172,34 @@ def dig(record: Mapping[str, Any], *path: str) -> Any:
             return None
         current = current.get(key)
     return current
+
+
+def text_or_none(value: Any) -> str | None:
+    """``str(value)``, or None where the value is missing or empty."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def time_or_none(value: Any) -> datetime | None:
+    """``parse_time(value)``, or None where the value is not a readable time."""
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def reason_of(exc: Exception) -> str:
+    """Why a record was skipped: the exception's message, or its kind when it has none."""
+    return str(exc.args[0]) if exc.args else type(exc).__name__
+
+
+TITLE_LENGTH = 80
+
+
+def post_title(message: Any) -> str | None:
+    """The first line of a post's text, shortened to ``TITLE_LENGTH`` characters."""
+    if not isinstance(message, str) or not message.strip():
+        return None
+    line = message.strip().splitlines()[0].strip()
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"

@@ -13,74 +13,44 @@ cursors expire, so none is kept between polls.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-import requests
 from pydantic import Field
 
 from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
-    Connector,
-    classify_by_status,
     dig,
     parse_time,
+    post_title,
+    reason_of,
+    text_or_none,
+    time_or_none,
 )
-from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
-from connectors.pagination import NextUrl, pages
-from monitor.secrets import Secret, redact
+from connectors.graph import PAGING, GraphConnector, GraphSettings, records_of
+from connectors.pagination import pages
 
 COMMENT_FIELDS = "id,from{id,name},message,created_time,permalink_url,parent{id},is_hidden"
 
-# Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
-RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
-AUTH_CODES = frozenset({10, 102, 190, *range(200, 300)})
 
-PAGING = NextUrl(("paging", "next"))
-
-USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
-USAGE_KEYS = ("call_count", "total_cputime", "total_time")
-BUSY_PERCENT = 80.0
-BUSY_DELAY = (300.0, 3600.0)  # seconds at 80% and at 100% usage
-
-TITLE_LENGTH = 80
-
-
-class FacebookSettings(AccountSettings):
+class FacebookSettings(GraphSettings):
     """One Page. Comments are read on posts from the last ``lookback_days``; older posts are not watched."""
 
     page_id: str = Field(min_length=1)
-    access_token: Secret
-    app_secret: Secret | None = None
-    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
-    lookback_days: int = Field(14, ge=1, le=365)
     posts_limit: int = Field(100, ge=1, le=100)
     comments_limit: int = Field(25, ge=1, le=100)
-    overlap_minutes: int = Field(15, ge=0, le=24 * 60)
 
 
-class FacebookConnector(Connector):
+class FacebookConnector(GraphConnector):
     platform: ClassVar[str] = "facebook"
     settings_model: ClassVar[type[AccountSettings]] = FacebookSettings
-    default_base_url: ClassVar[str] = "https://graph.facebook.com"
 
     settings: FacebookSettings
-
-    def auth_params(self) -> dict[str, str]:
-        token = self.settings.access_token.reveal()
-        params = {"access_token": token}
-        if self.settings.app_secret is not None:
-            key = self.settings.app_secret.reveal().encode()
-            params["appsecret_proof"] = hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
-        return params
 
     def check(self) -> str:
         page = self.http.get_json(self._path(self.settings.page_id), {"fields": "id,name"})
@@ -88,12 +58,7 @@ class FacebookConnector(Connector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark = watermark_of(bookmark)
-        cutoff = (
-            watermark - timedelta(minutes=self.settings.overlap_minutes)
-            if watermark is not None
-            else started - timedelta(days=self.settings.lookback_days)
-        )
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
         newest = watermark
         seen: set[str] = set()
         posts = pages(self.http, self._path(f"{self.settings.page_id}/posts"), self._posts_params(started), PAGING)
@@ -114,9 +79,6 @@ class FacebookConnector(Connector):
             if batch.comments or batch.skipped:
                 yield batch
         yield Batch(comments=[], bookmark={"since": (newest or started).isoformat()})
-
-    def _path(self, tail: str) -> str:
-        return f"{self.settings.api_version}/{tail}"
 
     def _posts_params(self, started: datetime) -> dict[str, Any]:
         window_start = started - timedelta(days=self.settings.lookback_days)
@@ -146,36 +108,6 @@ class FacebookConnector(Connector):
             if not all_newer(records, cutoff):
                 return
 
-    def classify_error(self, response: requests.Response) -> ConnectorError | None:
-        if response.status_code < 400:
-            return None
-        error = graph_error(response)
-        if error is None:
-            return classify_by_status(response)
-        code = error.get("code")
-        message = f"{describe(response)} failed ({response.status_code}): {describe_graph_error(error)}"
-        if code in AUTH_CODES:
-            return AuthError(message)
-        if (
-            code in RETRYABLE_CODES
-            or error.get("is_transient") is True
-            or response.status_code == 429
-            or response.status_code >= 500
-        ):
-            return RetryableError(message, retry_after_seconds(response) or regain_seconds(response))
-        return FatalError(message)
-
-    def rate_limit_delay(self, response: requests.Response) -> float | None:
-        regain = regain_seconds(response)
-        if regain:
-            return regain
-        percent = usage_percent(response)
-        if percent < BUSY_PERCENT:
-            return None
-        low, high = BUSY_DELAY
-        share = min(1.0, (percent - BUSY_PERCENT) / (100.0 - BUSY_PERCENT))
-        return low + share * (high - low)
-
 
 def comment_from_record(record: Mapping[str, Any], page_id: str, post: Mapping[str, Any] | None = None) -> Comment:
     """One Graph comment (embedded or from a comments edge) as a Comment.
@@ -198,120 +130,36 @@ def comment_from_record(record: Mapping[str, Any], page_id: str, post: Mapping[s
         raise TypeError("comment message is not text")
     post = post or {}
     permalink = record.get("permalink_url") if isinstance(record.get("permalink_url"), str) else None
-    post_id = _text(post.get("id"))
+    post_id = text_or_none(post.get("id"))
     post_key = _post_key(post_id, permalink)
     comment_fbid, reply_fbid = _permalink_ids(permalink)
-    author_id = _text(dig(record, "from", "id"))
+    author_id = text_or_none(dig(record, "from", "id"))
     return Comment(
         external_id=_comment_id(record, post_key, reply_fbid or comment_fbid, post_id, message),
         text=message.strip(),
         created_at=created_at,
         post_id=post_id or post_key,
-        post_url=_text(post.get("permalink_url")),
+        post_url=text_or_none(post.get("permalink_url")),
         post_title=post_title(post.get("message")),
         parent_id=_parent_id(record, post_key, comment_fbid if reply_fbid else None),
         author_id=author_id,
-        author_name=_text(dig(record, "from", "name")),
-        permalink=permalink or _text(post.get("permalink_url")),
+        author_name=text_or_none(dig(record, "from", "name")),
+        permalink=permalink or text_or_none(post.get("permalink_url")),
         by_owner=author_id is not None and author_id == page_id,
         hidden=record.get("is_hidden") is True,
     )
 
 
-def reason_of(exc: Exception) -> str:
-    return str(exc.args[0]) if exc.args else type(exc).__name__
-
-
-def records_of(body: Any) -> list[Mapping[str, Any]]:
-    data = body.get("data") if isinstance(body, Mapping) else None
-    return [item for item in data if isinstance(item, Mapping)] if isinstance(data, list) else []
-
-
 def all_newer(records: Iterable[Mapping[str, Any]], cutoff: datetime) -> bool:
     """True when there are records and none is older than ``cutoff`` (unreadable times count as new)."""
-    times = [_time_or_none(record.get("created_time")) for record in records]
+    times = [time_or_none(record.get("created_time")) for record in records]
     return bool(times) and all(moment is None or moment >= cutoff for moment in times)
-
-
-def watermark_of(bookmark: Mapping[str, Any] | None) -> datetime | None:
-    value = bookmark.get("since") if bookmark else None
-    return _time_or_none(value) if value else None
-
-
-def post_title(message: Any) -> str | None:
-    if not isinstance(message, str) or not message.strip():
-        return None
-    line = message.strip().splitlines()[0].strip()
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
-
-
-def graph_error(response: requests.Response) -> Mapping[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, Mapping) else None
-    return error if isinstance(error, Mapping) else None
-
-
-def describe_graph_error(error: Mapping[str, Any]) -> str:
-    code = error.get("code")
-    subcode = error.get("error_subcode")
-    kind = f"{error.get('type') or 'GraphError'} code {code}" + (f"/{subcode}" if subcode else "")
-    message = redact(str(error.get("message") or "no message"))[:300]
-    trace = f" (fbtrace_id {error['fbtrace_id']})" if error.get("fbtrace_id") else ""
-    return f"{kind}: {message}{trace}"
-
-
-def regain_seconds(response: requests.Response) -> float | None:
-    """``estimated_time_to_regain_access`` (minutes) from the usage headers, in seconds."""
-    minutes = [
-        entry["estimated_time_to_regain_access"]
-        for entry in _usage_entries(response)
-        if isinstance(entry.get("estimated_time_to_regain_access"), int | float)
-    ]
-    return max(minutes) * 60.0 if minutes and max(minutes) > 0 else None
-
-
-def usage_percent(response: requests.Response) -> float:
-    """The highest share of any quota the usage headers report, in percent."""
-    values = [
-        float(entry[key])
-        for entry in _usage_entries(response)
-        for key in USAGE_KEYS
-        if isinstance(entry.get(key), int | float)
-    ]
-    return max(values, default=0.0)
-
-
-def _usage_entries(response: requests.Response) -> Iterator[Mapping[str, Any]]:
-    for header in USAGE_HEADERS:
-        raw = response.headers.get(header)
-        if not raw:
-            continue
-        try:
-            yield from _entries_in(json.loads(raw))
-        except ValueError:
-            continue
-
-
-def _entries_in(value: Any) -> Iterator[Mapping[str, Any]]:
-    """X-App-Usage is one object; X-Business-Use-Case-Usage maps business ids to lists of them."""
-    if isinstance(value, Mapping):
-        if any(key in value for key in (*USAGE_KEYS, "estimated_time_to_regain_access")):
-            yield value
-        else:
-            for inner in value.values():
-                yield from _entries_in(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _entries_in(inner)
 
 
 def _comment_id(
     record: Mapping[str, Any], post_key: str | None, own_fbid: str | None, post_id: str | None, message: str
 ) -> str:
-    given = _text(record.get("id"))
+    given = text_or_none(record.get("id"))
     if given:
         return _two_part(given)
     if own_fbid:
@@ -321,7 +169,7 @@ def _comment_id(
 
 
 def _parent_id(record: Mapping[str, Any], post_key: str | None, parent_fbid: str | None) -> str | None:
-    parent = _text(dig(record, "parent", "id"))
+    parent = text_or_none(dig(record, "parent", "id"))
     if parent:
         return _two_part(parent)
     if parent_fbid:
@@ -353,16 +201,3 @@ def _permalink_ids(permalink: str | None) -> tuple[str | None, str | None]:
     comment = query.get("comment_id", [None])[0]
     reply = query.get("reply_comment_id", [None])[0]
     return comment, reply
-
-
-def _time_or_none(value: Any) -> datetime | None:
-    try:
-        return parse_time(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)

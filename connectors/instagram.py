@@ -14,8 +14,6 @@ Instagram comments have no permalink of their own: each points at its media.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,25 +21,28 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
-from connectors.facebook import FacebookConnector, post_title, reason_of, records_of
-from connectors.pagination import NextUrl, pages
-from monitor.secrets import Secret
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    dig,
+    parse_time,
+    post_title,
+    reason_of,
+    text_or_none,
+    time_or_none,
+)
+from connectors.graph import PAGING, GraphConnector, GraphSettings, records_of
+from connectors.pagination import pages
 
 COMMENT_FIELDS = "id,text,timestamp,username,from,user,hidden"
-PAGING = NextUrl(("paging", "next"))
 
 
-class InstagramSettings(AccountSettings):
+class InstagramSettings(GraphSettings):
     ig_user_id: str = Field(min_length=1)
-    access_token: Secret
-    app_secret: Secret | None = None
-    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
-    lookback_days: int = Field(14, ge=1, le=365)
     watch_days: int = Field(90, ge=1, le=3650)
     media_limit: int = Field(100, ge=1, le=100)
     comments_limit: int = Field(25, ge=1, le=50)
-    overlap_minutes: int = Field(15, ge=0, le=24 * 60)
 
 
 @dataclass
@@ -55,24 +56,11 @@ class _Poll:
     seen: set[str] = field(default_factory=set)
 
 
-class InstagramConnector(Connector):
+class InstagramConnector(GraphConnector):
     platform: ClassVar[str] = "instagram"
     settings_model: ClassVar[type[AccountSettings]] = InstagramSettings
-    default_base_url: ClassVar[str] = "https://graph.facebook.com"
 
     settings: InstagramSettings
-
-    # Instagram speaks the Graph API's error codes and usage headers.
-    classify_error = FacebookConnector.classify_error
-    rate_limit_delay = FacebookConnector.rate_limit_delay
-
-    def auth_params(self) -> dict[str, str]:
-        token = self.settings.access_token.reveal()
-        params = {"access_token": token}
-        if self.settings.app_secret is not None:
-            key = self.settings.app_secret.reveal().encode()
-            params["appsecret_proof"] = hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
-        return params
 
     def check(self) -> str:
         account = self.http.get_json(self._path(self.settings.ig_user_id), {"fields": "id,username"})
@@ -80,12 +68,7 @@ class InstagramConnector(Connector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark = _time_or_none(bookmark.get("since")) if bookmark else None
-        cutoff = (
-            watermark - timedelta(minutes=self.settings.overlap_minutes)
-            if watermark is not None
-            else started - timedelta(days=self.settings.lookback_days)
-        )
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
         poll = _Poll(cutoff=cutoff, newest=watermark, known_counts=counts_of(bookmark))
         window_start = started - timedelta(days=self.settings.watch_days)
         listing = pages(self.http, self._path(f"{self.settings.ig_user_id}/media"), self._media_params(), PAGING)
@@ -101,9 +84,6 @@ class InstagramConnector(Connector):
                 break
         since = poll.newest or cutoff
         yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts})
-
-    def _path(self, tail: str) -> str:
-        return f"{self.settings.api_version}/{tail}"
 
     def _media_params(self) -> dict[str, Any]:
         replies = f"replies{{{COMMENT_FIELDS}}}"
@@ -149,7 +129,7 @@ class InstagramConnector(Connector):
             replies = record.get("replies")
             if not isinstance(replies, Mapping):
                 continue
-            parent_id = _text(record.get("id"))
+            parent_id = text_or_none(record.get("id"))
             for reply in records_of(replies):
                 yield reply, parent_id
             following = dig(replies, "paging", "next")
@@ -172,7 +152,7 @@ def comment_from_record(
     """
     if not isinstance(record, Mapping):
         raise TypeError(f"comment is a {type(record).__name__}, not an object")
-    comment_id = _text(record.get("id"))
+    comment_id = text_or_none(record.get("id"))
     if comment_id is None:
         raise KeyError("comment has no id")
     if record.get("timestamp") is None:
@@ -181,18 +161,18 @@ def comment_from_record(
     if not isinstance(text, str):
         raise TypeError(f"comment {comment_id} text is not text")
     media = media or {}
-    author_id = _text(dig(record, "from", "id")) or _text(dig(record, "user", "id"))
-    author_name = _text(record.get("username")) or _text(dig(record, "from", "username"))
-    owner_name = _text(media.get("username"))
-    permalink = _text(media.get("permalink"))
+    author_id = text_or_none(dig(record, "from", "id")) or text_or_none(dig(record, "user", "id"))
+    author_name = text_or_none(record.get("username")) or text_or_none(dig(record, "from", "username"))
+    owner_name = text_or_none(media.get("username"))
+    permalink = text_or_none(media.get("permalink"))
     return Comment(
         external_id=comment_id,
         text=text.strip(),
         created_at=parse_time(record["timestamp"]),
-        post_id=_text(media.get("id")) or _text(dig(record, "media", "id")),
+        post_id=text_or_none(media.get("id")) or text_or_none(dig(record, "media", "id")),
         post_url=permalink,
         post_title=post_title(media.get("caption")),
-        parent_id=parent_id or _text(record.get("parent_id")),
+        parent_id=parent_id or text_or_none(record.get("parent_id")),
         author_id=author_id,
         author_name=author_name,
         permalink=permalink,
@@ -209,7 +189,7 @@ def embedded_records(embedded: Mapping[str, Any]) -> Iterator[tuple[Mapping[str,
         replies = record.get("replies")
         if isinstance(replies, Mapping):
             for reply in records_of(replies):
-                yield reply, _text(record.get("id"))
+                yield reply, text_or_none(record.get("id"))
 
 
 def is_partial(embedded: Mapping[str, Any]) -> bool:
@@ -227,18 +207,5 @@ def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:
 
 
 def _older_than(media: Mapping[str, Any], moment: datetime) -> bool:
-    published = _time_or_none(media.get("timestamp"))
+    published = time_or_none(media.get("timestamp"))
     return published is not None and published < moment
-
-
-def _time_or_none(value: Any) -> datetime | None:
-    try:
-        return parse_time(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)

@@ -38,6 +38,9 @@ from connectors.base import (
     dig,
     html_to_text,
     parse_time,
+    reason_of,
+    text_or_none,
+    time_or_none,
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
@@ -132,7 +135,7 @@ class YouTubeConnector(Connector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark = _time_or_none(bookmark.get("since")) if bookmark else None
+        watermark = time_or_none(bookmark.get("since")) if bookmark else None
         cutoff = (
             watermark - timedelta(minutes=self.settings.overlap_minutes)
             if watermark is not None
@@ -174,7 +177,7 @@ class YouTubeConnector(Connector):
         try:
             top = comment_from_record(dig(thread, "snippet", "topLevelComment"), context)
         except (KeyError, TypeError, ValueError) as exc:
-            batch.skipped.append(f"thread {thread_id}: {_reason(exc)}")
+            batch.skipped.append(f"thread {thread_id}: {reason_of(exc)}")
             return
         self._keep(top, poll, batch)
         replies = self._replies(thread, top, poll, batch)
@@ -182,7 +185,7 @@ class YouTubeConnector(Connector):
             try:
                 reply = comment_from_record(record, context)
             except (KeyError, TypeError, ValueError) as exc:
-                batch.skipped.append(f"reply in thread {thread_id}: {_reason(exc)}")
+                batch.skipped.append(f"reply in thread {thread_id}: {reason_of(exc)}")
                 continue
             self._keep(reply, poll, batch)
 
@@ -233,8 +236,8 @@ class ThreadContext:
 def thread_context(thread: Mapping[str, Any], channel_id: str) -> ThreadContext:
     return ThreadContext(
         channel_id=channel_id,
-        video_id=_text(dig(thread, "snippet", "videoId")),
-        thread_channel_id=_text(dig(thread, "snippet", "channelId")),
+        video_id=text_or_none(dig(thread, "snippet", "videoId")),
+        thread_channel_id=text_or_none(dig(thread, "snippet", "channelId")),
     )
 
 
@@ -247,7 +250,7 @@ def comment_from_record(record: Any, context: ThreadContext) -> Comment:
     """
     if not isinstance(record, Mapping):
         raise TypeError("comment is missing or not an object")
-    comment_id = _text(record.get("id"))
+    comment_id = text_or_none(record.get("id"))
     if comment_id is None:
         raise KeyError("comment has no id")
     snippet = record.get("snippet")
@@ -256,9 +259,9 @@ def comment_from_record(record: Any, context: ThreadContext) -> Comment:
     if snippet.get("publishedAt") is None:
         raise KeyError(f"comment {comment_id} has no publishedAt")
     created_at = parse_time(snippet["publishedAt"])
-    updated = _time_or_none(snippet.get("updatedAt"))
-    author_id = _text(dig(snippet, "authorChannelId", "value"))
-    video_id = _text(snippet.get("videoId")) or context.video_id
+    updated = time_or_none(snippet.get("updatedAt"))
+    author_id = text_or_none(dig(snippet, "authorChannelId", "value"))
+    video_id = text_or_none(snippet.get("videoId")) or context.video_id
     status = snippet.get("moderationStatus")
     return Comment(
         external_id=comment_id,
@@ -266,9 +269,9 @@ def comment_from_record(record: Any, context: ThreadContext) -> Comment:
         created_at=created_at,
         post_id=video_id or context.thread_channel_id or context.channel_id,
         post_url=video_url(video_id) if video_id else channel_url(context),
-        parent_id=_text(snippet.get("parentId")),
+        parent_id=text_or_none(snippet.get("parentId")),
         author_id=author_id,
-        author_name=_text(snippet.get("authorDisplayName")),
+        author_name=text_or_none(snippet.get("authorDisplayName")),
         edited_at=updated if updated is not None and updated > created_at else None,
         permalink=f"{video_url(video_id)}&lc={comment_id}" if video_id else channel_url(context),
         by_owner=author_id == context.channel_id,
@@ -364,22 +367,6 @@ def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:
 
 
 def _thread_time(thread: Mapping[str, Any]) -> datetime:
-    moment = _time_or_none(dig(thread, "snippet", "topLevelComment", "snippet", "publishedAt"))
+    moment = time_or_none(dig(thread, "snippet", "topLevelComment", "snippet", "publishedAt"))
     return moment if moment is not None else datetime.max.replace(tzinfo=UTC)
 
-
-def _time_or_none(value: Any) -> datetime | None:
-    try:
-        return parse_time(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc.args[0]) if exc.args else type(exc).__name__
-
-
-def _text(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)

@@ -1,0 +1,180 @@
+"""What the Facebook Page and Instagram connectors share: Meta's Graph API.
+
+Graph wraps its errors in an ``error`` object with a numeric code, sorted here
+once into the three kinds, and reports how much of each quota the app has used
+in usage headers, read here to space out the next poll. Every request carries
+the access token, and an ``appsecret_proof`` when the app secret is known.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+from pydantic import Field
+
+from connectors.base import AccountSettings, Connector, classify_by_status, time_or_none
+from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.http import describe, retry_after_seconds
+from connectors.pagination import NextUrl
+from monitor.secrets import Secret, redact
+
+# Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
+RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
+AUTH_CODES = frozenset({10, 102, 190, *range(200, 300)})
+
+PAGING = NextUrl(("paging", "next"))
+
+USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
+USAGE_KEYS = ("call_count", "total_cputime", "total_time")
+BUSY_PERCENT = 80.0
+BUSY_DELAY = (300.0, 3600.0)  # seconds at 80% and at 100% usage
+
+
+class GraphSettings(AccountSettings):
+    """Keys every Graph API account has."""
+
+    access_token: Secret
+    app_secret: Secret | None = None
+    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    lookback_days: int = Field(14, ge=1, le=365)
+    overlap_minutes: int = Field(15, ge=0, le=24 * 60)
+
+
+class GraphConnector(Connector):
+    """A connector on the Graph API: its authentication, its errors and its usage headers."""
+
+    default_base_url: ClassVar[str] = "https://graph.facebook.com"
+
+    settings: GraphSettings
+
+    def auth_params(self) -> dict[str, str]:
+        token = self.settings.access_token.reveal()
+        params = {"access_token": token}
+        if self.settings.app_secret is not None:
+            params["appsecret_proof"] = appsecret_proof(token, self.settings.app_secret.reveal())
+        return params
+
+    def classify_error(self, response: requests.Response) -> ConnectorError | None:
+        if response.status_code < 400:
+            return None
+        error = graph_error(response)
+        if error is None:
+            return classify_by_status(response)
+        code = error.get("code")
+        message = f"{describe(response)} failed ({response.status_code}): {describe_graph_error(error)}"
+        if code in AUTH_CODES:
+            return AuthError(message)
+        if (
+            code in RETRYABLE_CODES
+            or error.get("is_transient") is True
+            or response.status_code == 429
+            or response.status_code >= 500
+        ):
+            return RetryableError(message, retry_after_seconds(response) or regain_seconds(response))
+        return FatalError(message)
+
+    def rate_limit_delay(self, response: requests.Response) -> float | None:
+        regain = regain_seconds(response)
+        if regain:
+            return regain
+        percent = usage_percent(response)
+        if percent < BUSY_PERCENT:
+            return None
+        low, high = BUSY_DELAY
+        share = min(1.0, (percent - BUSY_PERCENT) / (100.0 - BUSY_PERCENT))
+        return low + share * (high - low)
+
+    def _path(self, tail: str) -> str:
+        return f"{self.settings.api_version}/{tail}"
+
+    def _watermark_and_cutoff(
+        self, bookmark: Mapping[str, Any] | None, started: datetime
+    ) -> tuple[datetime | None, datetime]:
+        """The stored watermark, and the time to read comments from.
+
+        That is a small overlap behind the watermark, or ``lookback_days`` back on a first poll.
+        """
+        value = bookmark.get("since") if bookmark else None
+        watermark = time_or_none(value) if value else None
+        if watermark is None:
+            return None, started - timedelta(days=self.settings.lookback_days)
+        return watermark, watermark - timedelta(minutes=self.settings.overlap_minutes)
+
+
+def appsecret_proof(token: str, app_secret: str) -> str:
+    return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def records_of(body: Any) -> list[Mapping[str, Any]]:
+    """The objects in a Graph list's ``data``."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    return [item for item in data if isinstance(item, Mapping)] if isinstance(data, list) else []
+
+
+def graph_error(response: requests.Response) -> Mapping[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, Mapping) else None
+    return error if isinstance(error, Mapping) else None
+
+
+def describe_graph_error(error: Mapping[str, Any]) -> str:
+    code = error.get("code")
+    subcode = error.get("error_subcode")
+    kind = f"{error.get('type') or 'GraphError'} code {code}" + (f"/{subcode}" if subcode else "")
+    message = redact(str(error.get("message") or "no message"))[:300]
+    trace = f" (fbtrace_id {error['fbtrace_id']})" if error.get("fbtrace_id") else ""
+    return f"{kind}: {message}{trace}"
+
+
+def regain_seconds(response: requests.Response) -> float | None:
+    """``estimated_time_to_regain_access`` (minutes) from the usage headers, in seconds."""
+    minutes = [
+        entry["estimated_time_to_regain_access"]
+        for entry in _usage_entries(response)
+        if isinstance(entry.get("estimated_time_to_regain_access"), int | float)
+    ]
+    return max(minutes) * 60.0 if minutes and max(minutes) > 0 else None
+
+
+def usage_percent(response: requests.Response) -> float:
+    """The highest share of any quota the usage headers report, in percent."""
+    values = [
+        float(entry[key])
+        for entry in _usage_entries(response)
+        for key in USAGE_KEYS
+        if isinstance(entry.get(key), int | float)
+    ]
+    return max(values, default=0.0)
+
+
+def _usage_entries(response: requests.Response) -> Iterator[Mapping[str, Any]]:
+    for header in USAGE_HEADERS:
+        raw = response.headers.get(header)
+        if not raw:
+            continue
+        try:
+            yield from _entries_in(json.loads(raw))
+        except ValueError:
+            continue
+
+
+def _entries_in(value: Any) -> Iterator[Mapping[str, Any]]:
+    """X-App-Usage is one object; X-Business-Use-Case-Usage maps business ids to lists of them."""
+    if isinstance(value, Mapping):
+        if any(key in value for key in (*USAGE_KEYS, "estimated_time_to_regain_access")):
+            yield value
+        else:
+            for inner in value.values():
+                yield from _entries_in(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _entries_in(inner)
