@@ -14,7 +14,8 @@ import requests
 
 from connectors.base import Comment
 from connectors.errors import FatalError
-from connectors.facebook import FacebookConnector, FacebookSettings, comment_from_record, records_of
+from connectors.facebook import FacebookConnector, FacebookSettings, comment_from_record
+from connectors.graph import records_of
 from monitor.secrets import Secret
 
 PREFIX = "sns-sdks__python-facebook__"
