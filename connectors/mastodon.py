@@ -1,0 +1,259 @@
+"""Mastodon account: replies and mentions, read from the account's notifications.
+
+Replies to the account's posts arrive as ``mention`` notifications, so one
+endpoint covers both. The bookmark is the id of the newest notification read.
+An incremental poll asks for ``min_id`` (the page immediately newer than the
+bookmark, oldest first in id terms) and keeps walking towards newer pages by
+``rel="prev"`` while pages come back full, so every page can carry its own
+bookmark and nothing is skipped however many arrived. With nothing new, a poll
+is one request. The first poll walks back through older pages (``rel="next"``)
+for ``lookback_days``.
+
+Rate limits are per token: ``X-RateLimit-Reset`` is an ISO 8601 time, not
+epoch seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+from pydantic import Field, field_validator
+
+from connectors.base import AccountSettings, Batch, Comment, Connector, dig, html_to_text, parse_time
+from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.http import describe, retry_after_seconds
+from connectors.pagination import LinkHeader, Page, Params, pages
+from monitor.secrets import Secret
+
+PAGE_SIZE = 40
+NOTIFICATIONS = "api/v1/notifications"
+MAX_PAGES = 50
+# Below this many requests left in the window, wait for the window to reset.
+LOW_REMAINING = 5
+
+
+class MastodonSettings(AccountSettings):
+    base_url: str = Field(min_length=1)
+    access_token: Secret
+    account_id: str | None = None
+    lookback_days: int = Field(14, ge=1, le=365)
+
+    @field_validator("base_url")
+    @classmethod
+    def _instance_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url is the instance's address, e.g. https://mastodon.social")
+        return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class TowardNewer:
+    """Follow ``rel="prev"`` while pages are full; a short page is the newest."""
+
+    limit: int = PAGE_SIZE
+
+    def next_request(self, page: Page, url: str, params: Params) -> tuple[str, Params] | None:
+        if not isinstance(page.body, list) or len(page.body) < self.limit:
+            return None
+        return LinkHeader("prev").next_request(page, url, params)
+
+
+class MastodonConnector(Connector):
+    platform: ClassVar[str] = "mastodon"
+    settings_model: ClassVar[type[AccountSettings]] = MastodonSettings
+
+    settings: MastodonSettings
+    _owner_id: str | None = None
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.access_token.reveal()}"}
+
+    def check(self) -> str:
+        account = self._verify_credentials()
+        return f"Mastodon account @{account.get('acct')} on {self.settings.base_url}"
+
+    def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        newest = _id_or_none(bookmark.get("min_id")) if bookmark else None
+        if newest is None:
+            yield from self._first_poll()
+        else:
+            yield from self._newer_than(newest)
+
+    def _newer_than(self, newest: str) -> Iterator[Batch]:
+        params = {"types[]": "mention", "limit": PAGE_SIZE, "min_id": newest}
+        for page in pages(self.http, NOTIFICATIONS, params, TowardNewer(), max_pages=MAX_PAGES):
+            records = _records(page.body)
+            if not records:
+                return
+            batch = self._batch(records)
+            newest = max([newest, *_ids(records)], key=int)
+            batch.bookmark = {"min_id": newest}
+            yield batch
+
+    def _first_poll(self) -> Iterator[Batch]:
+        cutoff = self.now() - timedelta(days=self.settings.lookback_days)
+        params = {"types[]": "mention", "limit": PAGE_SIZE}
+        newest = "0"
+        for page in pages(self.http, NOTIFICATIONS, params, LinkHeader("next"), max_pages=MAX_PAGES):
+            records = _records(page.body)
+            recent = [record for record in records if not _older_than(record, cutoff)]
+            newest = max([newest, *_ids(records)], key=int)
+            if recent:
+                yield self._batch(recent)
+            if len(recent) < len(records) or len(records) < PAGE_SIZE:
+                break
+        yield Batch(comments=[], bookmark={"min_id": newest})
+
+    def _batch(self, records: list[Any]) -> Batch:
+        batch = Batch(comments=[])
+        owner = self._owner()
+        for record in records:
+            try:
+                batch.comments.append(comment_from_notification(record, owner))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"notification {_id_of(record)}: {exc}")
+        return batch
+
+    def _owner(self) -> str:
+        """The monitored account's id: from the settings, else asked once per connector."""
+        if self.settings.account_id:
+            return self.settings.account_id
+        if self._owner_id is None:
+            self._owner_id = str(self._verify_credentials().get("id") or "")
+        return self._owner_id
+
+    def _verify_credentials(self) -> Mapping[str, Any]:
+        account = self.http.get_json("api/v1/accounts/verify_credentials")
+        if not isinstance(account, Mapping) or not account.get("id"):
+            raise FatalError("verify_credentials returned no account")
+        return account
+
+    def classify_error(self, response: requests.Response) -> ConnectorError | None:
+        return classify_mastodon_error(response, self.now())
+
+    def rate_limit_delay(self, response: requests.Response) -> float | None:
+        remaining = response.headers.get("X-RateLimit-Remaining", "")
+        if not remaining.isdigit() or int(remaining) >= LOW_REMAINING:
+            return None
+        return seconds_until_reset(response, self.now())
+
+
+def classify_mastodon_error(response: requests.Response, now: datetime) -> ConnectorError | None:
+    """Mastodon's ``{"error": ...}`` text is localised, so the status decides the kind."""
+    status = response.status_code
+    if status < 400:
+        return None
+    where = describe(response)
+    detail = _error_text(response)
+    if status in (401, 403):
+        return AuthError(f"{where} was refused ({status}){detail}")
+    if status == 429:
+        wait = retry_after_seconds(response, now)
+        if wait is None:
+            wait = seconds_until_reset(response, now)
+        return RetryableError(f"{where} was rate limited (429){detail}", wait)
+    if status >= 500 or status == 408:
+        return RetryableError(f"{where} failed ({status}){detail}", retry_after_seconds(response, now))
+    return FatalError(f"{where} failed ({status}){detail}")
+
+
+def seconds_until_reset(response: requests.Response, now: datetime) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (an ISO 8601 time)."""
+    value = response.headers.get("X-RateLimit-Reset")
+    if not value:
+        return None
+    try:
+        reset = parse_time(value)
+    except ValueError:
+        return None
+    return max(0.0, (reset - now).total_seconds())
+
+
+def comment_from_notification(notification: Any, owner_id: str) -> Comment:
+    """One ``mention`` notification as the Comment its status is."""
+    if not isinstance(notification, Mapping):
+        raise TypeError("notification is not an object")
+    status = notification.get("status")
+    if not isinstance(status, Mapping):
+        raise KeyError("mention without a status (deleted or filtered)")
+    return comment_from_status(status, owner_id)
+
+
+def comment_from_status(status: Mapping[str, Any], owner_id: str | None = None) -> Comment:
+    """A Mastodon status (toot) as a Comment. ``content`` is HTML; mentions stay as ``@user``."""
+    status_id = _id_or_none(status.get("id"))
+    if status_id is None:
+        raise KeyError("status has no id")
+    if not status.get("created_at"):
+        raise KeyError(f"status {status_id} has no created_at")
+    account = status.get("account") if isinstance(status.get("account"), Mapping) else {}
+    author_id = _id_or_none(dig(status, "account", "id"))
+    edited = status.get("edited_at")
+    reply_to = _id_or_none(status.get("in_reply_to_id"))
+    return Comment(
+        external_id=status_id,
+        text=status_text(status),
+        created_at=parse_time(status["created_at"]),
+        post_id=reply_to,
+        parent_id=reply_to,
+        author_id=author_id,
+        author_name=author_name(account),
+        edited_at=parse_time(edited) if edited else None,
+        permalink=status.get("url") or status.get("uri"),
+        by_owner=bool(owner_id) and author_id == owner_id,
+    )
+
+
+def status_text(status: Mapping[str, Any]) -> str:
+    """The content as plain text, after its content warning when it has one."""
+    body = html_to_text(str(status.get("content") or ""))
+    warning = str(status.get("spoiler_text") or "").strip()
+    return f"{warning}\n{body}".strip() if warning else body
+
+
+def author_name(account: Mapping[str, Any]) -> str | None:
+    acct = account.get("acct")
+    display = str(account.get("display_name") or "").strip()
+    if not acct:
+        return display or None
+    return f"{display} (@{acct})" if display else f"@{acct}"
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    message = body.get("error") if isinstance(body, Mapping) else None
+    return f": {str(message)[:200]}" if message else ""
+
+
+def _records(body: Any) -> list[Any]:
+    if not isinstance(body, list):
+        raise FatalError("notifications response is not a list")
+    return body
+
+
+def _ids(records: list[Any]) -> list[str]:
+    return [found for record in records if (found := _id_of(record)) is not None]
+
+
+def _id_of(record: Any) -> str | None:
+    return _id_or_none(record.get("id")) if isinstance(record, Mapping) else None
+
+
+def _id_or_none(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text if text.isdigit() else None
+
+
+def _older_than(record: Any, cutoff: datetime) -> bool:
+    created = record.get("created_at") if isinstance(record, Mapping) else None
+    try:
+        return created is not None and parse_time(created) < cutoff
+    except ValueError:
+        return False

@@ -1,0 +1,214 @@
+"""WordPress site: comments on the organisation's blog, from the REST API (``/wp-json/wp/v2/comments``).
+
+WordPress compares ``after`` with each comment's ``date`` in the site's own
+time zone: a time with a zone is converted to the site's zone first, and one
+without is read as site time (older versions ignored the zone altogether). So
+the bookmark is the newest comment's site-time ``date``, sent back without a
+zone, which is right on every version; an overlap (``overlap_minutes``, one
+hour by default) covers the hour that repeats when the clocks go back. Comments
+are read oldest first, 100 a page, until ``X-WP-TotalPages``; with nothing new,
+a poll is one request.
+
+Without credentials only approved comments are visible. With a username and an
+application password, comments held for moderation are read too (marked
+hidden). WordPress keeps no edit time, so an edit is seen only while the comment
+is inside the overlap. ``post_url`` is the comment's link without its
+``#comment-N`` part, which costs no request per post; the post's title is not
+read.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import requests
+from pydantic import Field, field_validator, model_validator
+
+from connectors.base import AccountSettings, Batch, Comment, Connector, dig, html_to_text, parse_time
+from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.http import describe, retry_after_seconds
+from connectors.pagination import PageNumber, pages
+from monitor.secrets import Secret
+
+COMMENTS = "wp-json/wp/v2/comments"
+PAGE_SIZE = 100
+MAX_PAGES = 50
+PAGING = PageNumber("page", "X-WP-TotalPages")
+_SOURCE_BREAK = re.compile(r"\s*\n\s*")
+PAST_LAST_PAGE = frozenset({"rest_post_invalid_page_number", "rest_comment_invalid_page_number"})
+
+
+class WordPressSettings(AccountSettings):
+    base_url: str = Field(min_length=1)
+    username: str | None = None
+    application_password: Secret | None = None
+    owner_user_ids: list[int] = Field(default_factory=list)
+    lookback_days: int = Field(14, ge=1, le=365)
+    overlap_minutes: int = Field(60, ge=0, le=24 * 60)
+
+    @field_validator("base_url")
+    @classmethod
+    def _site_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("base_url is the site's address, e.g. https://blog.example.org")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> WordPressSettings:
+        if (self.username is None) != (self.application_password is None):
+            raise ValueError("set both username and application_password, or neither")
+        return self
+
+
+class PastLastPageError(FatalError):
+    """A page beyond the last: the end of the listing, not a failure."""
+
+
+class WordPressConnector(Connector):
+    platform: ClassVar[str] = "wordpress"
+    settings_model: ClassVar[type[AccountSettings]] = WordPressSettings
+
+    settings: WordPressSettings
+
+    def auth_headers(self) -> dict[str, str]:
+        password = self.settings.application_password
+        if self.settings.username is None or password is None:
+            return {}
+        pair = f"{self.settings.username}:{password.reveal()}".encode()
+        return {"Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
+
+    @property
+    def _signed_in(self) -> bool:
+        return self.settings.application_password is not None
+
+    def _visibility(self) -> dict[str, str]:
+        return {"status": "all"} if self._signed_in else {}
+
+    def check(self) -> str:
+        response = self.http.request("GET", COMMENTS, params={"per_page": 1, **self._visibility()})
+        self.http.json_of(response)
+        total = response.headers.get("X-WP-Total", "?")
+        seen = "all comments" if self._signed_in else "approved comments"
+        return f"WordPress site {self.settings.base_url}: {total} {seen}"
+
+    def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        watermark = str(bookmark.get("date")) if bookmark and bookmark.get("date") else None
+        if watermark is None:
+            after = (self.now() - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
+        else:
+            moved = datetime.fromisoformat(watermark) - timedelta(minutes=self.settings.overlap_minutes)
+            after = moved.isoformat(timespec="seconds")
+        params = {
+            "after": after,
+            "orderby": "date_gmt",
+            "order": "asc",
+            "per_page": PAGE_SIZE,
+            **self._visibility(),
+        }
+        newest = watermark or after
+        try:
+            for page in pages(self.http, COMMENTS, params, PAGING, max_pages=MAX_PAGES):
+                if not isinstance(page.body, list):
+                    raise FatalError(f"{describe(page.response)} returned no list of comments")
+                batch = self._batch(page.body)
+                newest = max([newest, *_local_dates(page.body)], key=_sortable)
+                if batch.comments or batch.skipped:
+                    yield batch
+        except PastLastPageError:
+            pass
+        yield Batch(comments=[], bookmark={"date": newest})
+
+    def _batch(self, records: list[Any]) -> Batch:
+        batch = Batch(comments=[])
+        owners = frozenset(self.settings.owner_user_ids)
+        for record in records:
+            try:
+                batch.comments.append(comment_from_record(record, owners))
+            except (KeyError, TypeError, ValueError) as exc:
+                ident = record.get("id") if isinstance(record, Mapping) else None
+                batch.skipped.append(f"comment {ident or '?'}: {exc}")
+        return batch
+
+    def classify_error(self, response: requests.Response) -> ConnectorError | None:
+        return classify_wordpress_error(response)
+
+
+def classify_wordpress_error(response: requests.Response) -> ConnectorError | None:
+    """WordPress errors are ``{code, message, data: {status}}``."""
+    status = response.status_code
+    if status < 400:
+        return None
+    code = _error_code(response)
+    where = describe(response)
+    detail = f" {code}" if code else ""
+    if code in PAST_LAST_PAGE:
+        return PastLastPageError(f"{where}: past the last page")
+    if status in (401, 403):
+        return AuthError(f"{where} was refused ({status}){detail}")
+    if status in (408, 429) or status >= 500:
+        return RetryableError(f"{where} failed ({status}){detail}", retry_after_seconds(response))
+    return FatalError(f"{where} failed ({status}){detail}")
+
+
+def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset()) -> Comment:
+    """One WordPress comment as a Comment. ``date_gmt`` is UTC written without a zone."""
+    if not isinstance(record, Mapping):
+        raise TypeError("comment is not an object")
+    comment_id = record.get("id")
+    if not isinstance(comment_id, int):
+        raise KeyError("comment has no id")
+    created = record.get("date_gmt") or None
+    if created is None:
+        raise KeyError(f"comment {comment_id} has no date_gmt")
+    author = record.get("author")
+    author_id = author if isinstance(author, int) and author > 0 else None
+    parent = record.get("parent")
+    link = record.get("link")
+    status = record.get("status")
+    return Comment(
+        external_id=str(comment_id),
+        text=html_to_text(_unwrap(str(dig(record, "content", "rendered") or ""))),
+        created_at=parse_time(created),
+        post_id=str(record["post"]) if record.get("post") else None,
+        post_url=str(link).split("#", 1)[0] if link else None,
+        parent_id=str(parent) if isinstance(parent, int) and parent > 0 else None,
+        author_id=str(author_id) if author_id is not None else None,
+        author_name=str(record.get("author_name") or "").strip() or None,
+        permalink=str(link) if link else None,
+        by_owner=author_id is not None and author_id in owner_user_ids,
+        hidden=status not in (None, "approved"),
+    )
+
+
+def _unwrap(markup: str) -> str:
+    """Line breaks in WordPress's rendered HTML are layout only; the tags carry the breaks."""
+    return _SOURCE_BREAK.sub(" ", markup)
+
+
+def _local_dates(records: list[Any]) -> list[str]:
+    return [str(r["date"]) for r in records if isinstance(r, Mapping) and _is_time(r.get("date"))]
+
+
+def _is_time(value: Any) -> bool:
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _sortable(value: str) -> datetime:
+    """Site-local times (no zone) compare as written; the first poll's cutoff drops its zone to match."""
+    return datetime.fromisoformat(value).replace(tzinfo=None)
+
+
+def _error_code(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("code") or "") if isinstance(body, Mapping) else ""
