@@ -25,14 +25,16 @@ def test_next_url_until_absent() -> None:
 def test_page_token_is_sent_back_as_a_parameter() -> None:
     responses.get(f"{BASE}/list", json={"items": [1], "nextPageToken": "T2"})
     responses.get(f"{BASE}/list", json={"items": [2]})
-    found = [p.body["items"] for p in pages(http(), f"{BASE}/list", {"q": "x"}, PageToken(("nextPageToken",), "pageToken"))]
+    strategy = PageToken(("nextPageToken",), "pageToken")
+    found = [p.body["items"] for p in pages(http(), f"{BASE}/list", {"q": "x"}, strategy)]
     assert found == [[1], [2]]
     assert "pageToken=T2" in responses.calls[1].request.url and "q=x" in responses.calls[1].request.url
 
 
 @responses.activate
 def test_link_header() -> None:
-    responses.get(f"{BASE}/n", json=[1], headers={"Link": f'<{BASE}/n?max_id=5>; rel="next", <{BASE}/n?min_id=9>; rel="prev"'})
+    link = f'<{BASE}/n?max_id=5>; rel="next", <{BASE}/n?min_id=9>; rel="prev"'
+    responses.get(f"{BASE}/n", json=[1], headers={"Link": link})
     responses.get(f"{BASE}/n?max_id=5", json=[2])
     assert [p.body for p in pages(http(), f"{BASE}/n", strategy=LinkHeader())] == [[1], [2]]
 
