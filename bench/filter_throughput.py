@@ -1,0 +1,109 @@
+"""Comments per second: VADER alone, the default packs, and the default packs plus 5,000 keywords and 200 regexes.
+
+Run: .venv/bin/python bench/filter_throughput.py [--limit N]
+Reads Davidson's tweets (or --comments care: care_dev) from ../shared/eval when present,
+else generates comments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import random
+import string
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from monitor.filter import Classifier, FilterSettings
+from monitor.filter.settings import RuleSettings
+
+EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+DAVIDSON = EVAL_DIR / "davidson_labeled_data.csv"
+CARE_DEV = EVAL_DIR / "care_dev.jsonl"
+_SAMPLE = (
+    "the staff were lovely today but nobody answered my call about mum and the office is closed again "
+    "thank you so much for the trip great photos when is the next coffee morning see you all soon"
+)
+_WORDS = _SAMPLE.split(" ")
+
+
+def comments(limit: int, source: str = "davidson") -> tuple[list[str], str]:
+    """Comments to classify and where they came from."""
+    if source == "davidson" and DAVIDSON.is_file():
+        with DAVIDSON.open(encoding="utf-8", newline="") as fh:
+            return [row["tweet"] for _, row in zip(range(limit), csv.DictReader(fh), strict=False)], "Davidson tweets"
+    if source == "care" and CARE_DEV.is_file():
+        texts = [json.loads(line)["text"] for line in CARE_DEV.read_text(encoding="utf-8").splitlines() if line]
+        return (texts * (limit // len(texts) + 1))[:limit], "care_dev comments, repeated"
+    rng = random.Random(7)
+    return [" ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 25))) for _ in range(limit)], "generated"
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 10)))
+
+
+def extra_rules(keywords: int = 5000, regexes: int = 200) -> list[RuleSettings]:
+    rng = random.Random(42)
+    rules = [
+        RuleSettings(
+            name=f"extra-words-{n}",
+            category="abuse",
+            words=[_word(rng) + ("*" if i % 5 == 0 else "") for i in range(50)],
+        )
+        for n in range(keywords // 50)
+    ]
+    rules += [
+        RuleSettings(name=f"extra-regex-{n}", category="controversial", regex=[rf"\b{_word(rng)}\w*\s+\d{{2,4}}\b"])
+        for n in range(regexes)
+    ]
+    return rules
+
+
+def rates(runs: Sequence[Callable[[str], object]], texts: Sequence[str], repeats: int = 5) -> list[float]:
+    """Best comments per CPU-second of each run, taking turns so that a busy machine slows them alike."""
+    best = [0.0] * len(runs)
+    for _ in range(repeats):
+        for index, run in enumerate(runs):
+            start = time.process_time()
+            for text in texts:
+                run(text)
+            best[index] = max(best[index], len(texts) / max(time.process_time() - start, 1e-9))
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=5000, help="comments to classify (default 5000)")
+    parser.add_argument(
+        "--comments",
+        choices=("davidson", "care", "generated"),
+        default="davidson",
+        help="davidson: tweets, mostly offensive (worst case); care: care_dev comments; generated: no files needed",
+    )
+    args = parser.parse_args(argv)
+    texts, source = comments(args.limit, args.comments)
+    vader = SentimentIntensityAnalyzer()
+    default = Classifier.from_settings(FilterSettings())
+    loaded = Classifier.from_settings(FilterSettings(rules=extra_rules()))
+    for classifier in (default, loaded):
+        for text in texts[:200]:
+            classifier.classify(text)
+    vader_rate, default_rate, loaded_rate = rates([vader.polarity_scores, default.classify, loaded.classify], texts)
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    print(f"comments: {len(texts)} ({source})")
+    print(f"VADER alone:                         {vader_rate:9.0f} comments/s")
+    print(f"default packs:                       {default_rate:9.0f} comments/s  ratio {default_rate / vader_rate:.2f}")
+    print(f"default + 5000 keywords + 200 regex: {loaded_rate:9.0f} comments/s  ratio {loaded_rate / vader_rate:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""``monitor rules``: what a comment would get (test), what a rule change would change (backtest), and how
+often each rule fires and is dismissed (stats)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tomllib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from monitor.app import App
+from monitor.commands import add_command
+from monitor.errors import ConfigError
+from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
+from monitor.models import Comment, Flag
+from monitor.models import Verdict as StoredVerdict
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = add_command(
+        commands,
+        "rules",
+        rules,
+        "try the comment filter's rules, backtest changes, see hit counts",
+        config_optional=True,
+    )
+    actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION", required=True)
+
+    test = actions.add_parser("test", help="the verdict on one comment, and why", parents=[_config()])
+    test.add_argument("text", help="the comment text")
+    test.add_argument("--json", action="store_true", help="the verdict as JSON")
+    test.add_argument("--account", metavar="NAME", help="apply this account's overrides")
+
+    backtest = actions.add_parser(
+        "backtest", help="re-classify every stored comment and show what would change", parents=[_config()]
+    )
+    backtest.add_argument(
+        "--rules", type=Path, metavar="FILE", help="a TOML file with a [filter] table to try instead of config.toml's"
+    )
+    backtest.add_argument("--limit", type=int, default=20, help="comments listed per change (default 20)")
+
+    stats = actions.add_parser("stats", help="hits per rule, and how many were dismissed", parents=[_config()])
+    stats.add_argument("--since", type=int, default=30, metavar="DAYS", help="look back this many days (default 30)")
+
+
+def _config() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="the configuration file")
+    return parent
+
+
+def rules(args: argparse.Namespace, app: App) -> int:
+    handlers = {"test": test_rules, "backtest": backtest_rules, "stats": rule_stats}
+    return handlers[args.action](args, app)
+
+
+def verdict_lines(verdict: Verdict) -> list[str]:
+    """A verdict as readable lines: the decision, then each reason with the words it matched."""
+    compound = verdict.sentiment.get("compound", 0.0)
+    if not verdict.flagged:
+        return [f"Not flagged (sentiment {compound:+.2f})."]
+    lines = [f"Flagged {verdict.severity}: {', '.join(verdict.categories)} (sentiment {compound:+.2f})"]
+    for reason in verdict.reasons:
+        lines.append(f"  [{reason.severity}] {reason.category} - rule {reason.rule}")
+        lines.append(f"      {reason.explanation}")
+    return lines
+
+
+def test_rules(args: argparse.Namespace, app: App) -> int:
+    verdict = app.classifier.classify(args.text, CommentContext(account=args.account))
+    if args.json:
+        print(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(_printable(line) for line in verdict_lines(verdict)))
+    return 0
+
+
+def _printable(text: str) -> str:
+    """Comment text is hostile: keep terminal control characters out of what we print."""
+    return "".join(char if char.isprintable() or char == " " else "\ufffd" for char in text)
+
+
+# backtest
+
+
+@dataclass
+class Change:
+    comment_id: int
+    text: str
+    before: str | None  # severity, None when not flagged
+    after: str | None
+    rules: list[str]
+
+
+def classifier_from_file(path: Path, app: App) -> Classifier:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    table = raw.get("filter", raw)
+    try:
+        settings = FilterSettings.model_validate(table)
+        return Classifier.from_settings(settings, app.settings.organisation.names, path.parent)
+    except ValidationError as exc:
+        problems = "; ".join(f"filter.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def stored_contexts(app: App) -> Iterator[tuple[Comment, CommentContext]]:
+    """Every stored comment with the context the pipeline would give it."""
+    names = {account.id: account.name for account in app.store.accounts()}
+    comments = list(app.store.iter_comments())
+    authors = {(c.platform, c.external_id): c.author_id for c in comments}
+    for comment in comments:
+        parent = authors.get((comment.platform, comment.parent_external_id)) if comment.parent_external_id else None
+        yield comment, CommentContext(
+            account=names.get(comment.account_id),
+            platform=comment.platform,
+            author_id=comment.author_id,
+            author_name=comment.author_name,
+            is_reply=comment.parent_external_id is not None,
+            parent_author_id=parent,
+            by_owner=comment.by_owner,
+        )
+
+
+def backtest_rules(args: argparse.Namespace, app: App) -> int:
+    classifier = classifier_from_file(args.rules, app) if args.rules else app.classifier
+    with app.store.session() as session:
+        stored = {v.comment_id: v for v in session.exec(select(StoredVerdict))}
+    newly: list[Change] = []
+    cleared: list[Change] = []
+    changed: list[Change] = []
+    hits: Counter[str] = Counter()
+    total = 0
+    for comment, context in stored_contexts(app):
+        total += 1
+        verdict = classifier.classify(comment.text or "", context)
+        hits.update(reason.rule for reason in verdict.reasons)
+        old = stored.get(comment.id or 0)
+        before = old.severity if old is not None and old.flagged else None
+        after = verdict.severity if verdict.flagged else None
+        change = Change(comment.id or 0, comment.text or "", before, after, [r.rule for r in verdict.reasons])
+        if before is None and after is not None:
+            newly.append(change)
+        elif before is not None and after is None:
+            change.rules = list(_stored_rules(old))
+            cleared.append(change)
+        elif before != after:
+            changed.append(change)
+    source = f"the rules in {args.rules}" if args.rules else "the current rules"
+    print(f"Re-classified {total} stored comments with {source}.")
+    _print_changes("Would newly be flagged", newly, args.limit)
+    _print_changes("Would no longer be flagged", cleared, args.limit)
+    _print_changes("Would change severity", changed, args.limit)
+    print("Hits per rule:")
+    for rule, count in hits.most_common():
+        print(f"  {count:6}  {rule}")
+    return 0
+
+
+def _stored_rules(verdict: StoredVerdict | None) -> Iterator[str]:
+    for reason in (verdict.reasons or []) if verdict is not None else []:
+        yield str(reason.get("rule", "?"))
+
+
+def _print_changes(title: str, changes: list[Change], limit: int) -> None:
+    print(f"{title}: {len(changes)}")
+    for change in changes[:limit]:
+        excerpt = _printable(" ".join(change.text.split()))[:80]
+        moved = f"{change.before or '-'} → {change.after or '-'}"
+        print(f"  #{change.comment_id} {moved}  [{', '.join(change.rules)}]  {excerpt}")
+    if len(changes) > limit:
+        print(f"  … and {len(changes) - limit} more")
+
+
+# stats
+
+
+def rule_stats(args: argparse.Namespace, app: App) -> int:
+    since = app.now() - timedelta(days=args.since)
+    with app.store.session() as session:
+        verdicts = list(
+            session.exec(
+                select(StoredVerdict)
+                .where(col(StoredVerdict.flagged).is_(True))
+                .where(col(StoredVerdict.classified_at) >= since)
+            )
+        )
+        dismissed_ids = set(session.exec(select(Flag.comment_id).where(Flag.status == "dismissed")))
+    hits: Counter[str] = Counter()
+    dismissed: Counter[str] = Counter()
+    for verdict in verdicts:
+        rules_hit = set(_stored_rules(verdict))
+        hits.update(rules_hit)
+        if verdict.comment_id in dismissed_ids:
+            dismissed.update(rules_hit)
+    print(f"Rule hits over the last {args.since} days ({len(verdicts)} flagged comments):")
+    if not hits:
+        print("  none")
+    for rule, count in hits.most_common():
+        share = dismissed[rule] / count
+        print(f"  {count:6} hits  {dismissed[rule]:5} dismissed ({share:4.0%})  {rule}")
+    return 0
+
+

@@ -1,0 +1,119 @@
+"""Things that identify a person however they are written: UK phone numbers, emails, NHS numbers, postcodes,
+street addresses. They run on the original text (compatibility forms folded one character for one), so
+leetspeak handling never turns a 0 into an o inside a phone number and the offsets are the original ones.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+
+Span = tuple[int, int]
+
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?(?:[\s.-]?\d){5,8}(?![\d-])"
+)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+_NHS = re.compile(r"(?<![\d+])\d{3}[\s-]?\d{3}[\s-]?\d{4}(?![\d-])")
+_POSTCODE = re.compile(
+    r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE
+)
+_STREET_TYPES = (
+    "road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|place|pl|grove|gardens|"
+    "terrace|walk|hill|row|mews|square|sq|view|park|rise|green|parade|boulevard|vale|wynd|croft|fold"
+)
+_STREET = re.compile(
+    rf"\b\d{{1,4}}[a-zA-Z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){{1,3}}(?i:{_STREET_TYPES})\b"
+    rf"|\b(?i:flat|apartment|apt|unit)\s+\d{{1,4}}[a-zA-Z]?\b"
+)
+_DIGIT_OR_AT = re.compile(r"[\d@]")
+
+
+def _fold_one(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
+
+
+def detector_text(original: str) -> str:
+    """The original with each character folded one for one (full-width digits → ASCII); same offsets."""
+    if original.isascii():
+        return original
+    return "".join(_fold_one(char) for char in original)
+
+
+def _digits(text: str) -> str:
+    return "".join(char for char in text if char.isdigit())
+
+
+def is_uk_phone(candidate: str) -> bool:
+    digits = _digits(candidate)
+    if digits.startswith("0044"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("44") and candidate.lstrip().startswith("+"):
+        digits = "0" + digits[2:]
+    if digits.startswith("00"):
+        digits = digits[1:]
+    return len(digits) in (10, 11) and digits[0] == "0" and digits[1] in "123578"
+
+
+def nhs_check_digit_ok(candidate: str) -> bool:
+    """Modulus 11: weights 10..2 on the first nine digits; 11 → 0, 10 → never valid."""
+    digits = _digits(candidate)
+    if len(digits) != 10 or len(set(digits)) == 1:
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def _found(pattern: re.Pattern[str], text: str, accept: Callable[[str], bool] | None = None) -> Iterator[Span]:
+    for match in pattern.finditer(text):
+        if accept is None or accept(match.group()):
+            yield match.span()
+
+
+def uk_phone(text: str) -> list[Span]:
+    return list(_found(_PHONE, text, is_uk_phone)) if _DIGIT_OR_AT.search(text) else []
+
+
+def email(text: str) -> list[Span]:
+    return list(_found(_EMAIL, text)) if "@" in text else []
+
+
+def nhs_number(text: str) -> list[Span]:
+    return list(_found(_NHS, text, nhs_check_digit_ok)) if _DIGIT_OR_AT.search(text) else []
+
+
+def uk_postcode(text: str) -> list[Span]:
+    return list(_found(_POSTCODE, text)) if _DIGIT_OR_AT.search(text) else []
+
+
+def street_address(text: str) -> list[Span]:
+    return list(_found(_STREET, text)) if _DIGIT_OR_AT.search(text) else []
+
+
+DETECTORS: dict[str, Callable[[str], list[Span]]] = {
+    "uk_phone": uk_phone,
+    "email": email,
+    "nhs_number": nhs_number,
+    "uk_postcode": uk_postcode,
+    "street_address": street_address,
+}
+# RE2 patterns that any text a detector would accept must contain; a detector runs only when its hint is seen.
+DETECTOR_HINTS = {
+    "uk_phone": r"(?:\+|00)\s?44|(?:^|[^\d])\(?0\d{2,4}\)?[\s.-]?\d{3}",
+    "email": r"[\w.+-]@[A-Za-z0-9-]+\.[A-Za-z0-9]",
+    "nhs_number": r"\d{3}[\s-]?\d{3}[\s-]?\d{4}",
+    "uk_postcode": r"(?i)(?:^|[^a-z0-9])[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}(?:[^a-z0-9]|$)",
+    "street_address": r"\d[a-zA-Z]?,?\s+[A-Z]|(?i)(?:flat|apartment|apt|unit)\s+\d",
+}
+DETECTOR_DESCRIPTIONS = {
+    "uk_phone": "a UK phone number",
+    "email": "an email address",
+    "nhs_number": "an NHS number",
+    "uk_postcode": "a UK postcode",
+    "street_address": "a street address",
+}

@@ -1,0 +1,235 @@
+"""Undo the usual tricks for slipping words past a filter, remembering where every character came from.
+
+An ordinary comment costs a lower-casing and a few character deletions. The rarer repairs (letters spaced
+apart, s.c.a.m, control characters) run only when the caller's scan says they are needed
+(see TRIGGERS). Offsets back to the original are worked out only when a span is quoted, by replaying the
+same steps with bookkeeping. Leetspeak is not rewritten here: the phrase matcher reads each word that mixes
+letters and digits both ways, and stretched letters ("stuuupid") shortened (matcher._readings), so a phone
+number or NHS number keeps its digits.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib import resources
+
+Edit = tuple[int, int, int, int, tuple[int, ...] | None]  # old start, old end, new start, new end, origins
+Step = Callable[[str], tuple[str, list[Edit]]]
+
+DELETED = "'\u2019\u2018`\u00b4*#"  # apostrophes (don't → dont), f*ck → fck, #hashtag → hashtag
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f")
+_DELETED_CHARS = re.compile(f"[{re.escape(DELETED)}]")
+_NON_ASCII_OR_CONTROL = re.compile(r"[^\x00-\x7f]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DOTTED = re.compile(r"(?<![a-z0-9])[a-z]{1,2}(?:[.\-_~+:|/\\]+[a-z]{1,2}){2,}(?![a-z0-9])")
+_SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ \t]+[a-z]){2,}(?![a-z0-9])")
+_PUNCT_OR_SPACE = re.compile(r"[^a-z0-9]+")
+_SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[!|@](?=[a-z])|@(?=ss)")
+
+# RE2 patterns telling the caller which repairs a lower-cased text needs, in the order they run.
+TRIGGERS = {
+    "control": r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]",
+    "dotted": r"(?:^|[^a-z0-9])[a-z]{1,2}(?:[.\-_~+:|/\\]+[a-z]{1,2}){2,}(?:[^a-z0-9]|$)",
+    "spaced": r"(?:^|[^a-z0-9])[a-z](?:[ \t]+[a-z]){2,}(?:[^a-z0-9]|$)",
+}
+
+
+def _load_confusables() -> dict[str, str]:
+    """Unicode's confusables data (shipped by confusable-homoglyphs): each look-alike → an ASCII letter or digit."""
+    with resources.files("confusable_homoglyphs").joinpath("confusables.json").open(encoding="utf-8") as fh:
+        data: dict[str, list[dict[str, str]]] = json.load(fh)
+    table: dict[str, str] = {}
+    for char, glyphs in data.items():
+        group = [char, *(glyph["c"] for glyph in glyphs)]
+        ascii_forms = sorted((g for g in group if len(g) == 1 and g.isascii() and g.isalnum()), key=str.isdigit)
+        if not ascii_forms:
+            continue
+        target = ascii_forms[0].lower()
+        for glyph in group:
+            if len(glyph) == 1 and not glyph.isascii():
+                table.setdefault(glyph, target)
+    return table
+
+
+_CONFUSABLES = _load_confusables()
+
+
+@cache
+def fold_char(char: str) -> str:
+    """One character → its plain lower-case form: compatibility forms, accents, look-alikes, invisibles."""
+    if char in _ZERO_WIDTH:
+        return ""
+    category = unicodedata.category(char)
+    if category in ("Cc", "Cf", "Mn", "Me"):
+        return " " if char in "\x0b\x0c\x85" else ""
+    folded = unicodedata.normalize("NFKC", char).casefold()
+    stripped = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
+    return "".join(_CONFUSABLES.get(c, c) for c in stripped).lower()
+
+
+def _origins(old: str, new: str, start: int) -> tuple[int, ...] | None:
+    """Where each character of ``new`` sits in ``old`` when ``new`` only dropped characters from it."""
+    found: list[int] = []
+    index = 0
+    for char in new:
+        index = old.find(char, index)
+        if index < 0:
+            return None
+        found.append(start + index)
+        index += 1
+    return tuple(found)
+
+
+def _substitute(pattern: re.Pattern[str], text: str, replace: Callable[[re.Match[str]], str]) -> tuple[str, list[Edit]]:
+    pieces: list[str] = []
+    edits: list[Edit] = []
+    last = 0
+    shift = 0
+    for match in pattern.finditer(text):
+        old = match.group()
+        new = replace(match)
+        if new == old:
+            continue
+        start, end = match.span()
+        pieces.append(text[last:start])
+        pieces.append(new)
+        edits.append((start, end, start + shift, start + shift + len(new), _origins(old, new, start)))
+        shift += len(new) - len(old)
+        last = end
+    if not edits:
+        return text, edits
+    pieces.append(text[last:])
+    return "".join(pieces), edits
+
+
+def _map_back(edits: list[Edit], starts: list[int], position: int, *, is_end: bool) -> int:
+    """A position in a step's output → the matching position in its input (starts: each edit's new start)."""
+    index = bisect.bisect_right(starts, position - 1 if is_end else position) - 1
+    if index < 0:
+        return position
+    old_start, old_end, new_start, new_end, origins = edits[index]
+    inside = new_start < position <= new_end if is_end else new_start <= position < new_end
+    if inside:
+        if origins is not None:
+            return origins[position - new_start - 1] + 1 if is_end else origins[position - new_start]
+        return old_end if is_end else old_start
+    return position + (old_end - new_end)
+
+
+def _letter_for_symbol(match: re.Match[str]) -> str:
+    return "a" if match.group() == "@" else "i"
+
+
+def _lower(text: str) -> tuple[str, list[Edit]]:
+    return text.lower(), []
+
+
+def _fold(text: str) -> tuple[str, list[Edit]]:
+    """Lower case, compatibility forms, accents, look-alikes; invisible and control characters dropped.
+
+    Only ASCII is left to lower-case once each other character is folded, so lengths do not change then.
+    """
+    folded, edits = _substitute(_NON_ASCII_OR_CONTROL, text, lambda m: fold_char(m.group()))
+    return folded.lower(), edits
+
+
+def _delete_marks(text: str) -> tuple[str, list[Edit]]:
+    return _substitute(_DELETED_CHARS, text, lambda m: "")
+
+
+def _spaced_word(match: re.Match[str]) -> str:
+    letters = _PUNCT_OR_SPACE.sub("", match.group())
+    if len(letters) >= 5 and letters[0] in "ai":
+        return f"{letters[0]} {letters[1:]}"  # "you are a b o l l o c k s"
+    return letters
+
+
+def _join_dotted(text: str) -> tuple[str, list[Edit]]:
+    return _substitute(_DOTTED, text, lambda m: _PUNCT_OR_SPACE.sub("", m.group()))
+
+
+def _join_spaced(text: str) -> tuple[str, list[Edit]]:
+    return _substitute(_SPACED, text, _spaced_word)
+
+
+REPAIRS: dict[str, Step] = {"control": _fold, "dotted": _join_dotted, "spaced": _join_spaced}
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The comment as the rules see it, with the way back to the original text."""
+
+    original: str
+    text: str
+    steps: tuple[Step, ...] = field(repr=False)
+
+    @cached_property
+    def _edits(self) -> list[tuple[list[Edit], list[int]]]:
+        text = self.original
+        all_edits = []
+        for step in self.steps:
+            text, edits = step(text)
+            if edits:
+                all_edits.append((edits, [edit[2] for edit in edits]))
+        return all_edits[::-1]
+
+    def span_in_original(self, start: int, end: int) -> tuple[int, int]:
+        for edits, starts in self._edits:
+            start = _map_back(edits, starts, start, is_end=False)
+            end = _map_back(edits, starts, end, is_end=True)
+        return start, max(start, end)
+
+    def quote(self, start: int, end: int) -> str:
+        first, last = self.span_in_original(start, end)
+        return self.original[first:last]
+
+    def repaired(self, needed: set[str]) -> Normalised:
+        """Apply the repairs the triggers asked for."""
+        text = self.text
+        steps = list(self.steps)
+        for name, step in REPAIRS.items():
+            if name in needed and not (name == "control" and _fold in steps):
+                text, _ = step(text)
+                steps.append(step)
+        return Normalised(self.original, text, tuple(steps))
+
+
+def fold(original: str) -> Normalised:
+    """The cheap first pass every comment gets: case, Unicode folding, apostrophes and * # dropped."""
+    if original.isascii():
+        text = original.lower()
+        steps: tuple[Step, ...] = (_lower,)
+    else:
+        text, _ = _fold(original)
+        steps = (_fold,)
+    if "!" in text or "|" in text or "@" in text:
+        text = _SYMBOL_IN_WORD.sub(_letter_for_symbol, text)  # sh!t, b@stard: same length, same offsets
+    deleted = [mark for mark in DELETED if mark in text]
+    if deleted:
+        for mark in deleted:
+            text = text.replace(mark, "")
+        steps = (*steps, _delete_marks)
+    return Normalised(original, text, steps)
+
+
+def normalise(original: str) -> Normalised:
+    """Every repair, for callers without a trigger scan (rule phrases, tests, `rules test`)."""
+    first = fold(original)
+    return first.repaired({name for name, pattern in _TRIGGER_RES.items() if pattern.search(first.text)})
+
+
+_TRIGGER_RES = {name: re.compile(pattern) for name, pattern in TRIGGERS.items()}
+
+
+def normalise_text(text: str) -> str:
+    return normalise(text).text
+
+
+def words_of(text: str) -> list[str]:
+    return [word for word in _PUNCT_OR_SPACE.split(text) if word]

@@ -1,0 +1,23 @@
+"""Does a comment name a person? Protected names come from the rules; this finds the rest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+Span = tuple[int, int]
+
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+_TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Nurse|Auntie|Uncle|Nanna|Grandad)\.?\s+[A-Z][a-z]+")
+
+
+class PersonFinder:
+    """Capitalised first names from a list of common names, and titles followed by a name."""
+
+    def __init__(self, first_names: Iterable[str]) -> None:
+        self._first_names = frozenset(name.strip().lower() for name in first_names if name.strip())
+
+    def find(self, text: str) -> list[Span]:
+        spans = [m.span() for m in _TITLED.finditer(text)]
+        spans += [m.span() for m in _CAPITALISED.finditer(text) if m.group().lower() in self._first_names]
+        return sorted(spans)

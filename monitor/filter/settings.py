@@ -1,0 +1,257 @@
+"""The [filter] table of config.toml, checked by building everything it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import re2
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from monitor.filter.detectors import DETECTORS
+from monitor.filter.normalise import words_of
+
+Category = Literal[
+    "threat",
+    "safeguarding",
+    "confidentiality",
+    "hate",
+    "allegation",
+    "misrepresentation",
+    "abuse",
+    "controversial",
+    "negative",
+]
+Severity = Literal["urgent", "high", "medium", "low"]
+BUILTIN_LISTS = ("organisation", "protected_names", "staff", "service_users")
+
+
+def _rule_label(info: ValidationInfo) -> str:
+    name = info.data.get("name")
+    return f"rule {name!r}: " if name else ""
+
+
+def re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+def check_regex(pattern: str) -> str:
+    try:
+        re2.compile(pattern, re2_options())
+    except re2.error as exc:
+        detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValueError(f"regex {pattern!r} does not compile (RE2 syntax): {detail}") from None
+    return pattern
+
+
+def check_phrase(phrase: str) -> str:
+    if not any(words_of(word.rstrip("*")) or word == "*" for word in phrase.split()):
+        raise ValueError(f"phrase {phrase!r} has no letters or digits to match")
+    if phrase.split(maxsplit=1)[0] == "*" or phrase.rsplit(maxsplit=1)[-1] == "*":
+        raise ValueError(f"phrase {phrase!r} cannot start or end with a lone *")
+    return phrase
+
+
+class MatchGroup(BaseModel):
+    """What to look for; any one of these entries is enough for the group to match."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    words: list[str] = []
+    regex: list[str] = []
+    raw_regex: list[str] = []
+    lists: list[str] = []
+    detectors: list[str] = []
+
+    @field_validator("words")
+    @classmethod
+    def _phrases(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        for phrase in value:
+            try:
+                check_phrase(phrase)
+            except ValueError as exc:
+                raise ValueError(f"{_rule_label(info)}{exc}") from None
+        return value
+
+    @field_validator("regex", "raw_regex")
+    @classmethod
+    def _regexes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        for pattern in value:
+            try:
+                check_regex(pattern)
+            except ValueError as exc:
+                raise ValueError(f"{_rule_label(info)}{exc}") from None
+        return value
+
+    @field_validator("detectors")
+    @classmethod
+    def _detectors(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        unknown = sorted(set(value) - set(DETECTORS))
+        if unknown:
+            raise ValueError(f"{_rule_label(info)}unknown detector {unknown[0]!r}; known: {', '.join(DETECTORS)}")
+        return value
+
+    def is_empty(self) -> bool:
+        return not (self.words or self.regex or self.raw_regex or self.lists or self.detectors)
+
+
+class _Named(BaseModel):
+    """Declared before the match fields so that their validators can name the rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    category: Category
+
+
+class RuleSettings(MatchGroup, _Named):
+    """One rule. The fields of MatchGroup are its first group; ``also`` adds groups that must all match too."""
+
+    severity: Severity | None = None
+    priority: int = 0
+    explanation: str | None = None
+    enabled: bool = True
+    also: list[MatchGroup] = []
+    unless_words: list[str] = []
+    unless_regex: list[str] = []
+    sentiment_below: float | None = Field(default=None, ge=-1.0, le=1.0)
+    sentiment_above: float | None = Field(default=None, ge=-1.0, le=1.0)
+    mentions_organisation: bool | None = None
+    mentions_person: bool | None = None
+    author_in: list[str] = []
+    author_not_in: list[str] = []
+    parent_author_in: list[str] = []
+    is_reply: bool | None = None
+    by_owner: bool | None = None
+    negatable: bool = True
+    counter_speech: Literal["ignore", "downgrade", "cancel"] = "ignore"
+    alone: bool = False
+
+    @field_validator("unless_words")
+    @classmethod
+    def _unless_phrases(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return cls._phrases(value, info)
+
+    @field_validator("unless_regex")
+    @classmethod
+    def _unless_regexes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return cls._regexes(value, info)
+
+    @model_validator(mode="after")
+    def _has_something_to_check(self) -> RuleSettings:
+        conditions = (
+            self.sentiment_below,
+            self.sentiment_above,
+            self.mentions_organisation,
+            self.mentions_person,
+            self.is_reply,
+            self.by_owner,
+        )
+        has_condition = any(c is not None for c in conditions) or self.author_in or self.parent_author_in
+        if self.is_empty() and not self.also and not has_condition:
+            raise ValueError(f"rule {self.name!r} matches nothing: give words, regex, lists, detectors or a condition")
+        return self
+
+    def groups(self) -> list[MatchGroup]:
+        first = MatchGroup(
+            words=self.words, regex=self.regex, raw_regex=self.raw_regex, lists=self.lists, detectors=self.detectors
+        )
+        return [group for group in (first, *self.also) if not group.is_empty()]
+
+    def list_names(self) -> set[str]:
+        names = {name for group in self.groups() for name in group.lists}
+        return names | set(self.author_in) | set(self.author_not_in) | set(self.parent_author_in)
+
+
+class AccountOverride(BaseModel):
+    """Changes for one account, e.g. [filter.accounts."facebook-page"]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disabled_packs: list[str] = []
+    disabled_rules: list[str] = []
+    category_severity: dict[Category, Severity] = {}
+    rule_severity: dict[str, Severity] = {}
+
+
+class FilterSettings(BaseModel):
+    """The [filter] table. Everything has a default, so a config without [filter] gets the shipped packs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disabled_packs: list[str] = []
+    disabled_rules: list[str] = []
+    rules: list[RuleSettings] = []
+    lists: dict[str, list[str]] = {}
+    list_files: dict[str, str] = {}
+    protected_names_file: str | None = None
+    organisation_aliases: list[str] = []
+    staff_accounts: list[str] = []
+    service_user_accounts: list[str] = []
+    category_severity: dict[Category, Severity] = {}
+    negative_threshold: float = Field(default=-0.6, ge=-1.0, le=0.0)
+    accounts: dict[str, AccountOverride] = {}
+
+    @field_validator("protected_names_file")
+    @classmethod
+    def _protected_file_exists(cls, value: str | None) -> str | None:
+        if value is not None and Path(value).is_absolute() and not Path(value).is_file():
+            raise ValueError(f"protected names file {value!r} does not exist")
+        return value
+
+    @field_validator("list_files")
+    @classmethod
+    def _list_files_exist(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, path in value.items():
+            if Path(path).is_absolute() and not Path(path).is_file():
+                raise ValueError(f"list file for {name!r} ({path!r}) does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _names_are_known(self) -> FilterSettings:
+        from monitor.filter.packs import load_packs, shared_lists
+
+        packs = load_packs()
+        pack_rules = {rule.name for pack in packs.values() for rule in pack.rules}
+        rule_names = pack_rules | {rule.name for rule in self.rules}
+        known_lists = set(BUILTIN_LISTS) | set(self.lists) | set(self.list_files)
+        known_lists |= {name for pack in packs.values() for name in pack.lists} | set(shared_lists())
+        _reject_unknown("disabled_packs", self.disabled_packs, set(packs))
+        _reject_unknown("disabled_rules", self.disabled_rules, rule_names)
+        for account, override in self.accounts.items():
+            _reject_unknown(f"accounts.{account}.disabled_packs", override.disabled_packs, set(packs))
+            _reject_unknown(f"accounts.{account}.disabled_rules", override.disabled_rules, rule_names)
+            _reject_unknown(f"accounts.{account}.rule_severity", list(override.rule_severity), rule_names)
+        for index, rule in enumerate(self.rules):
+            missing = sorted(rule.list_names() - known_lists)
+            if missing:
+                raise ValueError(
+                    f"rules[{index}] ({rule.name!r}) uses list {missing[0]!r}, which is not defined "
+                    f"(define it under [filter.lists] or list_files)"
+                )
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise ValueError(f"rules: two rules are named {rule.name!r}")
+            seen.add(rule.name)
+        return self
+
+    def missing_files(self, base_dir: Path) -> list[str]:
+        """Each configured file that does not exist, as 'key: path' (relative paths resolve from base_dir)."""
+        files = dict(self.list_files)
+        missing: list[str] = []
+        if self.protected_names_file:
+            files = {"protected_names_file": self.protected_names_file, **files}
+        for key, path in files.items():
+            label = key if key == "protected_names_file" else f"list_files.{key}"
+            if not (base_dir / path).is_file():
+                missing.append(f"filter.{label}: file {str(base_dir / path)!r} does not exist")
+        return missing
+
+
+def _reject_unknown(key: str, names: list[str], known: set[str]) -> None:
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"{key}: unknown name {unknown[0]!r}; known: {', '.join(sorted(known))}")

@@ -1,0 +1,104 @@
+"""What the filter says about one comment, and why."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SEVERITIES = ("urgent", "high", "medium", "low")
+CATEGORIES = (
+    "threat",
+    "safeguarding",
+    "confidentiality",
+    "hate",
+    "allegation",
+    "misrepresentation",
+    "abuse",
+    "controversial",
+    "negative",
+)
+DEFAULT_CATEGORY_SEVERITY = {
+    "threat": "urgent",
+    "safeguarding": "urgent",
+    "confidentiality": "urgent",
+    "hate": "high",
+    "allegation": "high",
+    "misrepresentation": "high",
+    "abuse": "medium",
+    "controversial": "medium",
+    "negative": "low",
+}
+
+
+def severity_rank(severity: str | None) -> int:
+    """Higher is more severe: urgent 4, high 3, medium 2, low 1, none 0."""
+    if severity is None:
+        return 0
+    return len(SEVERITIES) - SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True)
+class CommentContext:
+    """Who wrote a comment and where; every field is optional."""
+
+    account: str | None = None
+    platform: str | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    is_reply: bool = False
+    parent_author_id: str | None = None
+    by_owner: bool = False
+
+
+@dataclass
+class Reason:
+    """One rule that fired, in words a General Manager can read."""
+
+    rule: str
+    category: str
+    severity: str
+    explanation: str
+    matched: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["spans"] = [list(span) for span in self.spans]
+        return data
+
+
+@dataclass
+class Verdict:
+    flagged: bool
+    severity: str | None
+    categories: list[str]
+    reasons: list[Reason]
+    sentiment: dict[str, float]
+
+    @classmethod
+    def from_reasons(cls, reasons: list[Reason], sentiment: dict[str, float]) -> Verdict:
+        ordered = sorted(reasons, key=lambda r: -severity_rank(r.severity))
+        categories: list[str] = []
+        for reason in ordered:
+            if reason.category not in categories:
+                categories.append(reason.category)
+        severity = ordered[0].severity if ordered else None
+        return cls(bool(ordered), severity, categories, ordered, sentiment)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flagged": self.flagged,
+            "severity": self.severity,
+            "categories": list(self.categories),
+            "reasons": [reason.to_dict() for reason in self.reasons],
+            "sentiment": dict(self.sentiment),
+        }
+
+    def summary(self) -> str:
+        if not self.flagged:
+            return "Not flagged."
+        first = self.reasons[0]
+        more = len(self.reasons) - 1
+        tail = f" (and {more} more reason{'s' if more > 1 else ''})" if more else ""
+        severity = (self.severity or "").capitalize()
+        return f"{severity} ({first.category}): {first.explanation}{tail}"

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from monitor.commands import classify as classify_command
+from monitor.commands import eval as eval_command
+from monitor.commands import rules as rules_command
+from monitor.filter import Classifier
+
+
+def parse(module: Any, argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    module.register(parser.add_subparsers())
+    return parser.parse_args(argv)
+
+
+def fake_app(classifier: Classifier) -> Any:
+    settings = SimpleNamespace(organisation=SimpleNamespace(names=[]), config_dir=Path("."))
+    return SimpleNamespace(classifier=classifier, settings=settings, now=lambda: datetime.now(UTC))
+
+
+def test_rules_test_readable(default_classifier: Classifier, capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse(rules_command, ["rules", "test", "I'll burn the place down"])
+    assert args.handler(args, fake_app(default_classifier)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Flagged urgent: threat")
+    assert "rule threat-arson-damage" in out
+    assert "“burn the place down”" in out
+
+
+def test_rules_test_json(default_classifier: Classifier, capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse(rules_command, ["rules", "test", "--json", "lovely day"])
+    args.handler(args, fake_app(default_classifier))
+    assert json.loads(capsys.readouterr().out)["flagged"] is False
+
+
+def test_classify_jsonl_passes_other_fields_through(
+    tmp_path: Path, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": 7, "text": "you idiots"}\n{"id": 8, "text": "thanks"}\n', encoding="utf-8")
+    args = parse(classify_command, ["classify", str(path)])
+    assert args.handler(args, fake_app(default_classifier)) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    summary = [(line["id"], line["flagged"], line["severity"]) for line in lines]
+    assert summary == [(7, True, "medium"), (8, False, None)]
+    assert lines[0]["categories"] == ["abuse"] and lines[0]["reasons"][0]["rule"] == "insults"
+
+
+def test_classify_csv_and_stdin(
+    tmp_path: Path, default_classifier: Classifier, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("text,who\nyou idiots,a\n", encoding="utf-8")
+    args = parse(classify_command, ["classify", str(path)])
+    args.handler(args, fake_app(default_classifier))
+    assert json.loads(capsys.readouterr().out)["who"] == "a"
+    monkeypatch.setattr("sys.stdin", SimpleNamespace(buffer=io.BytesIO(b'{"text": "hello"}\nnot json\n')))
+    args = parse(classify_command, ["classify", "-"])
+    assert args.handler(args, fake_app(default_classifier)) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.splitlines()[0])["flagged"] is False
+    assert "line 2: not JSON" in captured.err
+
+
+def test_eval_prints_scores(tmp_path: Path, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "labelled.jsonl"
+    path.write_text('{"text": "you idiots", "flag": true, "category": "abuse"}\n', encoding="utf-8")
+    args = parse(eval_command, ["eval", str(path)])
+    assert args.handler(args, fake_app(default_classifier)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1 comments: precision 1.000  recall 1.000  F1 1.000")
+    assert "abuse" in out

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.filter.matcher import PhraseMatcher
+from monitor.filter.normalise import normalise
+
+
+def quoted(original: str, word: str) -> str:
+    """Normalise, find ``word`` in the normalised text, and quote it back from the original."""
+    result = normalise(original)
+    start = result.text.index(word)
+    return result.quote(start, start + len(word))
+
+
+@pytest.mark.parametrize(
+    ("original", "expected"),
+    [
+        ("\uff26\uff55\uff43\uff4b", "fuck"),  # full-width forms (NFKC)
+        ("SCAM", "scam"),  # case
+        ("f\u200bu\u200bck", "fuck"),  # zero-width characters
+        ("f\x07uck", "fuck"),  # control characters
+        ("\u0455\u0441\u0430m", "scam"),  # Cyrillic look-alikes via Unicode's confusables table
+        ("\U0001d42c\U0001d41c\U0001d41a\U0001d426", "scam"),  # mathematical bold
+        ("scàm", "scam"),  # accents
+        ("f u c k off", "fuck off"),  # letters spaced apart
+        ("s.c.a.m", "scam"),  # punctuation inside a word
+        ("f-u-c-k", "fuck"),
+        ("f*ck", "fck"),
+        ("don't", "dont"),
+        ("sh!t", "shit"),
+    ],
+)
+def test_each_evasion_is_undone(original: str, expected: str) -> None:
+    assert normalise(original).text == expected
+
+
+def test_a_spaced_word_after_a_is_kept_apart() -> None:
+    assert normalise("you are a b o l l o c k s").text == "you are a bollocks"
+
+
+def test_phone_digits_survive_normalisation() -> None:
+    assert "07700 900987" in normalise("Text 07700 900987 now").text
+
+
+@pytest.mark.parametrize(
+    ("original", "word", "expected"),
+    [
+        ("you are a b o l l o c k s", "bollocks", "b o l l o c k s"),
+        ("\uff26\uff55\uff43\uff4b \u0443\u043eu", "you", "\u0443\u043eu"),
+        ("what a s.c.a.m this is", "scam", "s.c.a.m"),
+        ("f\u200bu\u200bck off", "fuck", "f\u200bu\u200bck"),
+        ("I don't care", "dont", "don't"),
+    ],
+)
+def test_spans_map_back_to_the_original(original: str, word: str, expected: str) -> None:
+    assert quoted(original, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("sh1te company", "shite"),
+        ("you absolute 1d10t", "idiot"),
+        ("stuuuupid people", "stupid"),
+        ("kiiiill you", "kill you"),
+        ("b@stard", "bastard"),
+        ("$hit", "shit"),
+        ("@ss", "ass"),
+    ],
+)
+def test_matcher_reads_leetspeak_and_stretched_letters(text: str, phrase: str) -> None:
+    matcher = PhraseMatcher()
+    phrase_id = matcher.add(phrase)
+    assert phrase_id in matcher.find(normalise(text).text)
+
+
+def test_matcher_wildcards_and_sentence_breaks() -> None:
+    matcher = PhraseMatcher()
+    burn = matcher.add("burn* down")
+    any_word = matcher.add("hope * dies")
+    assert burn in matcher.find("it burns down")
+    assert burn not in matcher.find("burning it down")
+    assert any_word in matcher.find("hope he dies")
+    assert burn not in matcher.find("we burn. down the road")
+
+
+@given(st.text(max_size=80))
+def test_spans_always_fall_inside_the_original(text: str) -> None:
+    result = normalise(text)
+    for start in range(len(result.text)):
+        first, last = result.span_in_original(start, start + 1)
+        assert 0 <= first <= last <= len(text)
