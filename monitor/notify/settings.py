@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from monitor.durations import parse_duration
 from monitor.secrets import Secret
 
+Severity = Literal["urgent", "high", "medium", "low"]
 
-class SmtpSettings(BaseModel):
+
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
+
+class SmtpSettings(Strict):
     host: str = "localhost"
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
@@ -20,20 +26,58 @@ class SmtpSettings(BaseModel):
     timeout: float = Field(default=30.0, gt=0)
 
 
-class NotifySettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+class WebhookSettings(Strict):
+    """A Slack or Microsoft Teams incoming webhook. The URL carries its own key, so it is a secret."""
 
+    url: Secret
+    name: str = Field(default="webhook", min_length=1, max_length=64)
+
+
+class NotifySettings(Strict):
     recipients: list[str] = Field(default_factory=list)
     sender: str = "monitor@localhost"
     digest_schedule: str = "0 8 * * *"
     urgent_alerts: bool = True
+    alert_severities: list[Severity] = Field(default_factory=lambda: ["urgent"])
+    alert_cap_per_hour: int = Field(default=10, ge=1, le=1000)
+    reminder_after: timedelta = timedelta(hours=24)
+    reminder_severities: list[Severity] = Field(default_factory=lambda: ["urgent", "high"])
+    send_all_clear: bool = False
+    items_per_post: int = Field(default=5, ge=1)
+    max_digest_items: int = Field(default=200, ge=1)
+    retry_attempts: int = Field(default=4, ge=1, le=10)
+    retry_backoff: timedelta = timedelta(seconds=2)
     output_dir: str | None = None
     smtp: SmtpSettings = SmtpSettings()
+    slack: WebhookSettings | None = None
+    teams: WebhookSettings | None = None
 
     @field_validator("recipients")
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for address in value:
-            if "@" not in address or any(ch in address for ch in "\r\n<>, "):
-                raise ValueError(f"{address!r} is not an email address")
+            _check_address(address)
         return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        _check_address(value)
+        return value
+
+    @field_validator("reminder_after", "retry_backoff", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_duration(value)
+
+    @field_validator("reminder_after")
+    @classmethod
+    def _reminders_not_too_often(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h; reminders more often than that become noise")
+        return value
+
+
+def _check_address(address: str) -> None:
+    if "@" not in address or any(ch in address for ch in "\r\n<>,; \t"):
+        raise ValueError(f"{address!r} is not an email address")
