@@ -1,0 +1,1 @@
+"""The database's schema history, applied by monitor.migrate."""
