@@ -27,15 +27,20 @@ class App:
         config_path: Path,
         now: Callable[[], datetime] = utc_now,
         settings: config.Settings | None = None,
+        config_optional: bool = False,
     ) -> None:
         self.config_path = config_path
         self.now = now
+        self.config_optional = config_optional
         if settings is not None:
             self.__dict__["settings"] = settings
 
     @cached_property
     def settings(self) -> config.Settings:
-        settings = config.load(self.config_path)
+        if self.config_optional and not self.config_path.exists():
+            settings = config.from_mapping({}, self.config_path)
+        else:
+            settings = config.load(self.config_path)
         configure_logging(settings.logging.level, settings.logging.format)
         return settings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -12,7 +13,19 @@ from monitor.config import config_path_from
 from monitor.errors import ConfigError
 from monitor.logging import configure as configure_logging
 
-COMMAND_MODULES = ("demo", "run", "check", "health", "digest", "flags", "rules", "classify", "eval")
+COMMAND_MODULES = (
+    "demo",
+    "run",
+    "check",
+    "health",
+    "digest",
+    "flags",
+    "rules",
+    "classify",
+    "eval",
+    "comments",
+    "db",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     configure_logging()
-    app = App(config_path_from(getattr(args, "config", None)))
+    explicit = getattr(args, "config", None)
+    optional = getattr(args, "config_optional", False) and explicit is None and not os.environ.get("MONITOR_CONFIG")
+    app = App(config_path_from(explicit), config_optional=optional)
     try:
         return int(handler(args, app))
     except ConfigError as exc:

@@ -17,7 +17,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connectors import connector_class
@@ -26,6 +25,7 @@ from monitor.durations import parse_duration
 from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
+from monitor.schedule import cron_trigger
 from monitor.secrets import Secret
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -99,6 +99,48 @@ class PollDefaults(Strict):
         return value
 
 
+class ServiceSettings(Strict):
+    """How running instances share the work (one instance needs no changes here)."""
+
+    # An instance that stops renewing its leases for this long is presumed dead
+    # and its accounts are taken over by another.
+    lease_ttl: timedelta = timedelta(seconds=60)
+
+    @field_validator("lease_ttl", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return value if isinstance(value, timedelta) else parse_duration(value)
+
+    @field_validator("lease_ttl")
+    @classmethod
+    def _sensible(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=15) <= value <= timedelta(minutes=30):
+            raise ValueError("must be between 15s and 30m")
+        return value
+
+
+class RetentionSettings(Strict):
+    # Comment text and author names are removed this many days after the
+    # comment was written; flags, verdicts and the audit trail are kept.
+    # None keeps them for ever.
+    comment_text_days: int | None = Field(default=None, ge=1)
+
+
+class MetricsSettings(Strict):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=1, le=65535)
+
+    @field_validator("enabled")
+    @classmethod
+    def _installed(cls, value: bool) -> bool:
+        from monitor import metrics
+
+        if value and not metrics.available():
+            raise ValueError("metrics need prometheus-client: pip install 'care-moderation-monitor[metrics]'")
+        return value
+
+
 class AccountConfig(Strict):
     """One monitored account: how often to poll it, and its connector's own settings."""
 
@@ -115,6 +157,9 @@ class Settings(Strict):
     database: DatabaseSettings = DatabaseSettings()
     logging: LoggingSettings = LoggingSettings()
     polling: PollDefaults = PollDefaults()
+    service: ServiceSettings = ServiceSettings()
+    retention: RetentionSettings = RetentionSettings()
+    metrics: MetricsSettings = MetricsSettings()
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
     accounts: list[AccountConfig] = Field(default_factory=list)
@@ -142,7 +187,7 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _digest_schedule_builds(self) -> Settings:
         try:
-            CronTrigger.from_crontab(self.notify.digest_schedule, timezone=self.organisation.zone)
+            cron_trigger(self.notify.digest_schedule, self.organisation.zone)
         except ValueError as exc:
             raise ValueError(f"notify.digest_schedule: {exc}") from None
         return self
@@ -171,6 +216,9 @@ def from_mapping(raw: Mapping[str, Any], path: Path = DEFAULT_CONFIG) -> Setting
         settings = Settings.model_validate({**data, "config_path": path})
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc)) from None
+    missing = settings.filter.missing_files(path.parent)
+    if missing:
+        raise ConfigError("\n".join(f"{path}: {problem}" for problem in missing))
     accounts = [_account(path, index, entry, settings.polling) for index, entry in enumerate(raw_accounts)]
     names = [account.name for account in accounts]
     duplicates = sorted({name for name in names if names.count(name) > 1})

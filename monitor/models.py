@@ -44,8 +44,6 @@ class Account(SQLModel, table=True):
     last_attempt_at: datetime | None = utc_column()
     last_success_at: datetime | None = utc_column()
     not_before: datetime | None = utc_column()  # the platform asked us to wait until then
-    lease_owner: str | None = None
-    lease_expires_at: datetime | None = utc_column()
 
 
 class Bookmark(SQLModel, table=True):
@@ -146,3 +144,11 @@ class JobStatus(SQLModel, table=True):
     last_run_at: datetime | None = utc_column()
     last_ok_at: datetime | None = utc_column()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Lease(SQLModel, table=True):
+    """Which running instance polls an account (``account:NAME``) or sends notifications (``notifier``)."""
+
+    name: str = Field(primary_key=True)
+    owner: str
+    expires_at: datetime | None = utc_column(nullable=False, index=True)

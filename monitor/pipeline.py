@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import select
 
 from connectors import AuthError, Connector, ConnectorError, RetryableError
+from monitor import metrics
 from monitor.config import AccountConfig
 from monitor.logging import get_logger
 from monitor.models import Account, Comment
@@ -161,6 +162,7 @@ class Pipeline:
                 )
                 verdicts.append((comment.id, self.classifier.classify(comment.text or "", context)))
             self.store.save_verdicts(verdicts, self.now())
+            metrics.record_flags(verdict.severity for _, verdict in verdicts if verdict.flagged)
             done += len(verdicts)
             if outcome is not None:
                 outcome.classified += len(verdicts)

@@ -3,13 +3,25 @@
 Runs of one account never overlap and missed runs coalesce. When a platform
 asks us to wait, that account's next run moves; the others are untouched.
 SIGTERM and SIGINT stop the service after the current step.
+
+Several instances may share one database. Each holds a lease per account it
+polls and renews it on a heartbeat; accounts are shared out evenly, and an
+instance that dies stops renewing, so within a lease's lifetime another takes
+its accounts over. Sending is guarded by a ``notifier`` lease, so two
+instances never send the same alert or digest.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import secrets
 import signal
+import socket
 import threading
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -18,28 +30,39 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor import metrics
 from monitor.config import AccountConfig, Settings
 from monitor.logging import get_logger
+from monitor.notify import Notifier
 from monitor.pipeline import Pipeline
+from monitor.retention import purge_comment_text
+from monitor.schedule import cron_trigger
 from monitor.store import Store
 
 if TYPE_CHECKING:
     from monitor.app import App
-    from monitor.notify import Notifier
 
 DIGEST_JOB = "digest"
+RETENTION_JOB = "retention"
+HEARTBEAT_JOB = "heartbeat"
+NOTIFIER_LEASE = "notifier"
 
 
 class Service:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, owner: str | None = None) -> None:
         self.app = app
         self.settings: Settings = app.settings
         self.store: Store = app.store
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
         self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
-        self.notifier = _notifier(app)
-        self.notify_lock = threading.Lock()
-        self.log = get_logger(component="service")
+        self.notifier = Notifier(app.settings, app.store, app.now)
+        self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}
+        self.held: set[str] = set()
+        self.polling: set[str] = set()
+        self.lock = threading.Lock()
+        self.log = get_logger(component="service", instance=self.owner)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -47,9 +70,7 @@ class Service:
         )
 
     def schedule(self) -> None:
-        for account in self.settings.accounts:
-            if not account.enabled:
-                continue
+        for account in self.accounts.values():
             # A restart is how an operator applies a new token, so give the account another try.
             self.store.reset_auth_failure(account.name)
             self.scheduler.add_job(
@@ -59,41 +80,71 @@ class Service:
                     jitter=int(account.jitter.total_seconds()) or None,
                 ),
                 args=[account],
-                id=_job_id(account),
+                id=_job_id(account.name),
                 name=f"poll {account.name}",
                 next_run_time=self.app.now(),
             )
         self.scheduler.add_job(
             self.digest_job,
-            CronTrigger.from_crontab(self.settings.notify.digest_schedule, timezone=self.settings.organisation.zone),
+            cron_trigger(self.settings.notify.digest_schedule, self.settings.organisation.zone),
             id=DIGEST_JOB,
             name="digest",
+        )
+        if self.settings.retention.comment_text_days is not None:
+            self.scheduler.add_job(
+                self.retention_job,
+                CronTrigger(hour=3, minute=30, timezone=self.settings.organisation.zone),
+                id=RETENTION_JOB,
+                name="retention",
+            )
+        self.scheduler.add_job(
+            self.heartbeat_job,
+            IntervalTrigger(seconds=max(5.0, self.lease_ttl.total_seconds() / 3)),
+            id=HEARTBEAT_JOB,
+            name="leases",
         )
 
     def run(self) -> None:
         """Block until SIGTERM or SIGINT, then finish the running step and return."""
-        self.schedule()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
+        self.heartbeat_job()
+        self.schedule()
+        metrics_server = None
+        if self.settings.metrics.enabled:
+            metrics_server = metrics.start_metrics_server(self.settings.metrics.port, self.settings.metrics.host)
         self.scheduler.start()
         self.log.info(
             "service started",
-            accounts=[a.name for a in self.settings.accounts if a.enabled],
+            accounts=sorted(self.accounts),
+            polling=sorted(self.held),
             digest_schedule=self.settings.notify.digest_schedule,
         )
         self.stop.wait()
         self.log.info("stopping: finishing the current step")
         self.scheduler.shutdown(wait=True)
+        self.release_leases()
+        if metrics_server is not None:
+            metrics_server.close()
         self.log.info("service stopped")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.log.info("signal received", signal=signal.Signals(signum).name)
         self.stop.set()
 
+    # Jobs
+
     def poll_job(self, account: AccountConfig) -> None:
-        if self.stop.is_set():
+        if self.stop.is_set() or not self._renew(account.name):
             return
-        outcome = self.pipeline.poll(account)
+        with self.lock:
+            self.polling.add(account.name)
+        try:
+            outcome = self.pipeline.poll(account)
+        finally:
+            with self.lock:
+                self.polling.discard(account.name)
+        metrics.record_poll(account.name, outcome.status, outcome.new, outcome.edited)
         if outcome.new or outcome.edited:
             self.log.info(
                 "poll stored comments",
@@ -103,42 +154,108 @@ class Service:
                 flagged=dict(outcome.flagged),
             )
         if outcome.not_before is not None:
-            self._postpone(account, outcome.not_before)
+            self._postpone(account.name, outcome.not_before)
         self.after_poll()
 
     def after_poll(self) -> None:
         """Resolve what the organisation already answered, then send what cannot wait."""
-        if self.notifier is None or self.stop.is_set():
-            return
         from monitor.notify.resolution import auto_resolve
 
-        with self.notify_lock:
-            auto_resolve(self.store, self.app.now())
+        with self.notifier_lease() as ours:
+            if not ours:
+                return
+            auto_resolve(self.store, self.app.now(), self.settings.organisation.zone)
             report = self.notifier.send_urgent_alerts()
-            for failure in report.failures:
-                self.log.error("urgent alert not delivered", error=failure)
+        for failure in report.failures:
+            self.log.error("urgent alert not delivered", error=failure)
 
     def digest_job(self) -> None:
-        if self.notifier is None or self.stop.is_set():
-            return
-        with self.notify_lock:
+        with self.notifier_lease() as ours:
+            if not ours:
+                return
             report = self.notifier.send_digest()
         for failure in report.failures:
             self.log.error("digest not delivered", error=failure)
 
-    def _postpone(self, account: AccountConfig, not_before: datetime) -> None:
-        job = self.scheduler.get_job(_job_id(account))
-        if job is not None and job.next_run_time is not None and job.next_run_time < not_before:
-            job.modify(next_run_time=not_before)
-            self.log.info("next poll postponed", account=account.name, until=not_before.isoformat())
+    def retention_job(self) -> None:
+        days = self.settings.retention.comment_text_days
+        if days is None:
+            return
+        with self.notifier_lease() as ours:
+            if not ours:
+                return
+            purged = purge_comment_text(self.store, timedelta(days=days), self.app.now())
+        if purged:
+            self.log.info("comment text removed under the retention setting", comments=purged, days=days)
+
+    def heartbeat_job(self) -> None:
+        """Renew this instance's leases, and take up its fair share of the accounts."""
+        if self.stop.is_set():
+            return
+        now = self.app.now()
+        self.store.acquire_lease(f"instance:{self.owner}", self.owner, self.lease_ttl, now)
+        holders = self.store.lease_holders(now)
+        instances = {owner for name, owner in holders.items() if name.startswith("instance:")} | {self.owner}
+        share = math.ceil(len(self.accounts) / len(instances))
+        for name in sorted(self.accounts):
+            if holders.get(_lease(name)) == self.owner:
+                self._renew(name)
+        for name in sorted(self.accounts):
+            if len(self.held) >= share:
+                break
+            if name not in self.held and _lease(name) not in holders and self._renew(name):
+                self.log.info("account taken up", account=name)
+                self._postpone(name, now, earlier=True)
+        for name in sorted(self.held - self.polling, reverse=True)[: max(0, len(self.held) - share)]:
+            self.store.release_lease(_lease(name), self.owner)
+            self.held.discard(name)
+            self.log.info("account handed over", account=name)
+
+    # Leases
+
+    def take_account(self, name: str) -> bool:
+        """Hold the account's lease (for a poll on demand); False when a running instance holds it."""
+        return self._renew(name)
+
+    def _renew(self, name: str) -> bool:
+        ours = self.store.acquire_lease(_lease(name), self.owner, self.lease_ttl, self.app.now())
+        if ours:
+            self.held.add(name)
+        else:
+            self.held.discard(name)
+        return ours
+
+    @contextmanager
+    def notifier_lease(self) -> Iterator[bool]:
+        ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, self.lease_ttl, self.app.now())
+        try:
+            yield ours
+        finally:
+            if ours:
+                self.store.release_lease(NOTIFIER_LEASE, self.owner)
+
+    def release_leases(self) -> None:
+        for name in list(self.held):
+            self.store.release_lease(_lease(name), self.owner)
+        self.store.release_lease(f"instance:{self.owner}", self.owner)
+        self.held.clear()
+
+    # Scheduling
+
+    def _postpone(self, name: str, moment: datetime, earlier: bool = False) -> None:
+        """Move the account's next poll to ``moment`` (only later, unless ``earlier``)."""
+        job = self.scheduler.get_job(_job_id(name))
+        if job is None or job.next_run_time is None:
+            return
+        if (job.next_run_time < moment) != earlier:
+            job.modify(next_run_time=moment)
+            if not earlier:
+                self.log.info("next poll postponed", account=name, until=moment.isoformat())
 
 
+def _job_id(name: str) -> str:
+    return f"poll:{name}"
 
-def _job_id(account: AccountConfig) -> str:
-    return f"poll:{account.name}"
 
-
-def _notifier(app: App) -> Notifier | None:
-    from monitor.notify import Notifier
-
-    return Notifier(app.settings, app.store, app.now)
+def _lease(name: str) -> str:
+    return f"account:{name}"

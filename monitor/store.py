@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event
+from sqlalchemy import delete, event, insert, or_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from connectors.base import Batch
 from connectors.base import Comment as FetchedComment
-from monitor.models import Account, Bookmark, Comment, Flag, Post, Verdict
+from monitor.models import Account, Bookmark, Comment, Flag, Lease, Post, Verdict
 
 IN_CHUNK = 500
 
@@ -58,7 +59,10 @@ class Store:
         self.engine = make_engine(url)
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
+        """Bring the database to the current schema (migrations; a new database is created)."""
+        from monitor.migrate import upgrade
+
+        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -116,6 +120,43 @@ class Store:
         with self.session() as session:
             row = session.get(Bookmark, account_id)
             return dict(row.value) if row is not None and row.value is not None else None
+
+    # Leases: which instance polls an account or sends notifications
+
+    def acquire_lease(self, name: str, owner: str, ttl: timedelta, now: datetime) -> bool:
+        """Take or renew ``name`` for ``owner`` unless another owner holds it unexpired.
+
+        One conditional UPDATE, which both SQLite and PostgreSQL apply atomically,
+        so two instances can never both succeed.
+        """
+        expires = now + ttl
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                update(Lease)
+                .where(
+                    col(Lease.name) == name,
+                    or_(col(Lease.owner) == owner, col(Lease.expires_at) < now),
+                )
+                .values(owner=owner, expires_at=expires)
+            ).rowcount
+        if taken:
+            return True
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(Lease).values(name=name, owner=owner, expires_at=expires))
+        except IntegrityError:
+            return False  # someone else holds it
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.owner) == owner))
+
+    def lease_holders(self, now: datetime) -> dict[str, str]:
+        """Unexpired leases: name → owner."""
+        with self.session() as session:
+            leases = session.exec(select(Lease).where(col(Lease.expires_at) >= now))
+            return {lease.name: lease.owner for lease in leases}
 
     # Comments
 
@@ -305,6 +346,8 @@ def _apply_changes(row: Comment, fetched: FetchedComment, now: datetime) -> bool
         row.hidden = fetched.hidden
         changed = True
     for field in ("author_name", "permalink"):
+        if field == "author_name" and row.text is None:
+            continue  # purged by the retention setting: keep it purged
         value = getattr(fetched, field)
         if value and value != getattr(row, field):
             setattr(row, field, value)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import smtp
+from tests.smtp import SmtpServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
@@ -31,3 +35,13 @@ def postgres_url() -> str:
     if not url:
         pytest.skip("no PostgreSQL server configured: set MONITOR_TEST_POSTGRES_URL (.ci/run starts one)")
     return url
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1; ``.messages`` are the parsed messages it accepted."""
+    controller, server = smtp.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

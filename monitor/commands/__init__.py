@@ -24,7 +24,10 @@ def add_command(
     handler: Handler,
     help: str,
     description: str | None = None,
+    *,
+    config_optional: bool = False,
 ) -> argparse.ArgumentParser:
+    """Add a command. ``config_optional``: without a config file it runs on the defaults."""
     parser = commands.add_parser(
         name,
         help=help,
@@ -32,7 +35,7 @@ def add_command(
         parents=[config_option()],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=handler, config_optional=config_optional)
     return parser
 
 

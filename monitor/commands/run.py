@@ -29,7 +29,13 @@ def poll(args: argparse.Namespace, app: App) -> int:
     service = Service(app)
     failed = 0
     for account in accounts:
-        outcome = service.pipeline.poll(account)
+        if not service.take_account(account.name):
+            print(f"{account.name}: skipped; a running service is polling it")
+            continue
+        try:
+            outcome = service.pipeline.poll(account)
+        finally:
+            service.release_leases()
         flagged = ", ".join(f"{category} {count}" for category, count in outcome.flagged.most_common()) or "none"
         line = f"{account.name}: {outcome.status}; {outcome.new} new, {outcome.edited} edited; flagged: {flagged}"
         if outcome.error:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     else:
         store = Store(postgres_url())
         SQLModel.metadata.drop_all(store.engine)
+        with store.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     store.create_schema()
     yield store
     store.close()
@@ -162,3 +164,32 @@ def test_reset_auth_failure(store: Store) -> None:
     store.reset_auth_failure("page")
     assert store.account("page").status == "failing"  # type: ignore[union-attr]
     assert store.flags() == [] and store.count(Flag) == 0
+
+
+def test_a_lease_is_held_by_one_owner_until_it_expires(store: Store) -> None:
+    ttl = timedelta(seconds=60)
+    assert store.acquire_lease("account:page", "a", ttl, NOW)
+    assert not store.acquire_lease("account:page", "b", ttl, NOW + timedelta(seconds=30))
+    assert store.acquire_lease("account:page", "a", ttl, NOW + timedelta(seconds=30))  # renewal
+    assert store.lease_holders(NOW + timedelta(seconds=60)) == {"account:page": "a"}
+    assert not store.acquire_lease("account:page", "b", ttl, NOW + timedelta(seconds=89))
+    assert store.acquire_lease("account:page", "b", ttl, NOW + timedelta(seconds=91))
+    assert store.lease_holders(NOW + timedelta(seconds=92)) == {"account:page": "b"}
+
+
+def test_a_released_lease_is_free_at_once(store: Store) -> None:
+    ttl = timedelta(minutes=5)
+    assert store.acquire_lease("notifier", "a", ttl, NOW)
+    store.release_lease("notifier", "b")  # not b's to release
+    assert not store.acquire_lease("notifier", "b", ttl, NOW)
+    store.release_lease("notifier", "a")
+    assert store.acquire_lease("notifier", "b", ttl, NOW)
+
+
+def test_only_one_of_many_concurrent_claims_wins(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    owners = [f"instance-{n}" for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda o: store.acquire_lease("account:x", o, timedelta(minutes=1), NOW), owners))
+    assert results.count(True) == 1

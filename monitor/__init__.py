@@ -1,0 +1,1 @@
+"""The care moderation monitor: poll → store → classify → notify."""

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor import config
+from monitor.errors import ConfigError
+from tests.conftest import PROJECT_ROOT
+
+FACEBOOK = """
+[[accounts]]
+name = "page"
+platform = "facebook"
+page_id = "123"
+access_token = { env = "TEST_FB_TOKEN" }
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def error_for(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        config.load(write(tmp_path, text))
+    return str(caught.value)
+
+
+def test_an_empty_file_gives_working_defaults(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, ""))
+    assert settings.accounts == []
+    assert settings.organisation.timezone == "Europe/London"
+    assert settings.database_url == f"sqlite:///{(tmp_path / 'monitor.db').resolve()}"
+
+
+def test_account_gets_default_schedule_and_its_connector_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_FB_TOKEN", "EAAB-token-value")
+    settings = config.load(write(tmp_path, '[polling]\npoll_interval = "2m"\n' + FACEBOOK + 'jitter = "5s"\n'))
+    (account,) = settings.accounts
+    assert account.poll_interval == timedelta(minutes=2)
+    assert account.jitter == timedelta(seconds=5)
+    assert account.connector.page_id == "123"  # type: ignore[attr-defined]
+    assert account.connector.access_token.reveal() == "EAAB-token-value"  # type: ignore[attr-defined]
+    assert "EAAB-token-value" not in repr(settings)
+
+
+def test_unknown_top_level_key_is_named(tmp_path: Path) -> None:
+    message = error_for(tmp_path, "[organisaton]\nname = 'x'\n")
+    assert f"{tmp_path / 'config.toml'}: organisaton: unknown key" in message
+
+
+def test_unknown_account_key_names_the_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_FB_TOKEN", "x" * 10)
+    message = error_for(tmp_path, FACEBOOK + 'page_idd = "1"\n')
+    assert "accounts[0] (page).page_idd: unknown key" in message
+
+
+def test_unset_environment_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEST_FB_TOKEN", raising=False)
+    message = error_for(tmp_path, FACEBOOK)
+    assert "accounts[0] (page).access_token: environment variable TEST_FB_TOKEN is not set" in message
+
+
+def test_a_secret_written_into_the_file_is_refused(tmp_path: Path) -> None:
+    message = error_for(tmp_path, FACEBOOK.replace('{ env = "TEST_FB_TOKEN" }', '"EAABplain"'))
+    assert "access_token: secrets may not be written in the config" in message
+    assert "EAABplain" not in message
+
+
+def test_secret_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("from-a-file-123\n")
+    settings = config.load(write(tmp_path, FACEBOOK.replace('env = "TEST_FB_TOKEN"', f'file = "{secret}"')))
+    assert settings.accounts[0].connector.access_token.reveal() == "from-a-file-123"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[polling]\npoll_interval = "5 minutes"\n', "polling.poll_interval: '5 minutes' is not a duration"),
+        ('[polling]\npoll_interval = "2s"\n', "polling.poll_interval: must be at least 10s"),
+        ('[notify]\ndigest_schedule = "0 25 * * *"\n', "notify.digest_schedule"),
+        ('[organisation]\ntimezone = "Europe/Londn"\n', "organisation.timezone: unknown time zone"),
+        ('[database]\nurl = "postgresql://u:pw@host/db"\n', "database.url: a database URL with a password"),
+        ("[notify]\nrecipients = ['not an address']\n", "notify.recipients"),
+        ("[[accounts]]\nname = 'a'\nplatform = 'myspace'\n", "accounts[0] (a).platform: unknown platform 'myspace'"),
+        ("[[accounts]]\nplatform = 'file'\npath = 'x'\n", "accounts[0].name: required"),
+        ("accounts = 3\n", "accounts: must be an array of tables"),
+        ("[organisation\n", "not valid TOML"),
+    ],
+)
+def test_each_mistake_names_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_for(tmp_path, text)
+
+
+def test_a_missing_protected_names_file_is_named(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[filter]\nprotected_names_file = "people.txt"\n')
+    assert f"filter.protected_names_file: file '{tmp_path / 'people.txt'}' does not exist" in message
+
+
+def test_duplicate_account_names(tmp_path: Path) -> None:
+    one = "[[accounts]]\nname = 'same'\nplatform = 'file'\npath = 'comments.jsonl'\n"
+    assert "names must be unique; repeated: same" in error_for(tmp_path, one + one)
+
+
+def test_missing_file_says_how_to_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"copy config\.example\.toml"):
+        config.load(tmp_path / "absent.toml")
+
+
+def test_database_url_from_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "sqlite:////data/monitor.db")
+    assert config.load(write(tmp_path, "")).database_url == "sqlite:////data/monitor.db"
+
+
+def test_the_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """config.example.toml must load once the secrets it names are set."""
+    example = PROJECT_ROOT / "config.example.toml"
+    for name in _env_names(example.read_text()):
+        monkeypatch.setenv(name, f"example-value-for-{name.lower()}")
+    settings = config.load(example)
+    platforms = {account.platform for account in settings.accounts}
+    assert {"facebook", "instagram", "youtube", "x", "linkedin", "mastodon", "bluesky", "wordpress"} <= platforms
+
+
+def _env_names(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', text))
