@@ -121,6 +121,7 @@ class NotificationLog(SQLModel, table=True):
     channel: str  # email | slack | teams
     recipient: str
     kind: str  # alert | digest | reminder
+    severity: str | None = None  # the flag's severity when it was last sent
     message_id: str | None = None
     sent_at: datetime | None = utc_column()
     send_count: int = 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from monitor.filter.verdict import severity_rank
 from monitor.notify.settings import NotifySettings
 
 
@@ -35,6 +36,7 @@ class Sent:
     kind: str
     sent_at: datetime
     send_count: int
+    severity: str | None = None  # the flag's severity when it was sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,9 @@ def decide(flag: FlagFacts, sent: Sent | None, policy: Policy, now: datetime) ->
         if policy.alerts_at_once(flag.severity):
             return Decision(Action.ALERT, f"{flag.severity} and not yet alerted")
         return Decision(Action.DIGEST, "not yet in a digest")
+    if sent.severity is not None and severity_rank(flag.severity) > severity_rank(sent.severity):
+        raised = f"raised from {sent.severity} to {flag.severity} since the {sent.kind}"
+        return Decision(Action.ALERT if policy.alerts_at_once(flag.severity) else Action.DIGEST, raised)
     if flag.severity not in policy.reminder_severities:
         return Decision(Action.NEVER, f"sent as {sent.kind}; {flag.severity} flags get no reminders")
     due = sent.sent_at + policy.reminder_after

@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from monitor.models import JobStatus, NotificationLog
+from monitor.models import Flag, JobStatus, NotificationLog
 from monitor.notify.decision import Sent
 from monitor.store import Store
 
@@ -24,7 +24,9 @@ def sent_entries(store: Store, channel: str, recipient: str) -> dict[int, Sent]:
     query = select(NotificationLog).where(NotificationLog.channel == channel, NotificationLog.recipient == recipient)
     with store.session() as session:
         return {
-            row.flag_id: Sent(kind=row.kind, sent_at=row.sent_at, send_count=row.send_count)  # type: ignore[arg-type]
+            row.flag_id: Sent(  # type: ignore[arg-type]
+                kind=row.kind, sent_at=row.sent_at, send_count=row.send_count, severity=row.severity
+            )
             for row in session.exec(query)
             if row.sent_at is not None
         }
@@ -82,11 +84,14 @@ def _upsert(
             )
         )
     }
+    query = select(Flag.id, Flag.severity).where(col(Flag.id).in_(list(kinds)))
+    severities = {flag_id: severity for flag_id, severity in session.exec(query)}
     for flag_id, kind in kinds.items():
         row = existing.get(flag_id)
         if row is None:
             row = NotificationLog(flag_id=flag_id, channel=channel, recipient=recipient, kind=kind, send_count=0)
         row.kind = kind
+        row.severity = severities.get(flag_id)
         row.message_id = message_id
         row.sent_at = now
         row.send_count += 1

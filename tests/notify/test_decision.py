@@ -23,14 +23,42 @@ NO_ALERTS = Policy(
 )
 
 
-def sent(kind: str, hours_ago: float, count: int = 1) -> Sent:
-    return Sent(kind=kind, sent_at=NOW - timedelta(hours=hours_ago), send_count=count)
+def sent(kind: str, hours_ago: float, count: int = 1, severity: str | None = None) -> Sent:
+    return Sent(kind=kind, sent_at=NOW - timedelta(hours=hours_ago), send_count=count, severity=severity)
 
 
 @pytest.mark.parametrize(
     ("status", "severity", "log", "policy", "expected"),
     [
         ("open", "urgent", None, POLICY, (Action.ALERT, "urgent and not yet alerted")),
+        (
+            "open",
+            "urgent",
+            sent("digest", 2, severity="high"),
+            POLICY,
+            (Action.ALERT, "raised from high to urgent since the digest"),
+        ),
+        (
+            "open",
+            "urgent",
+            sent("digest", 2, severity="high"),
+            NO_ALERTS,
+            (Action.DIGEST, "raised from high to urgent since the digest"),
+        ),
+        (
+            "open",
+            "high",
+            sent("digest", 2, severity="medium"),
+            POLICY,
+            (Action.DIGEST, "raised from medium to high since the digest"),
+        ),
+        (
+            "open",
+            "medium",
+            sent("digest", 2, severity="high"),
+            POLICY,
+            (Action.NEVER, "sent as digest; medium flags get no reminders"),
+        ),
         ("open", "urgent", None, NO_ALERTS, (Action.DIGEST, "not yet in a digest")),
         ("open", "high", None, POLICY, (Action.DIGEST, "not yet in a digest")),
         ("open", "low", None, POLICY, (Action.DIGEST, "not yet in a digest")),

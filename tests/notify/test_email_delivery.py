@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 from structlog.testing import capture_logs
 
-from monitor.models import JobStatus, NotificationLog
+from monitor.models import Flag, JobStatus, NotificationLog
 from monitor.notify import Notifier
 from monitor.notify import log as notification_log
 from monitor.store import Store
@@ -458,3 +458,26 @@ def test_a_comment_cannot_forge_a_mime_part(
     assert all(part["Content-Transfer-Encoding"] == "quoted-printable" for part in message.iter_parts())
     assert "<script>" not in parts(message)[1]
     assert message.get_boundary().startswith("=_")
+
+
+def test_a_flag_raised_to_urgent_after_its_digest_is_alerted_once(
+    store: Store, factory: Factory, clock: Clock, smtp_server: MailServer
+) -> None:
+    flag_id = factory.flag("You neglected my mum", severity="high", categories=("allegation",), match="neglected")
+    notifier(store, clock, smtp_server).send_digest()
+    with store.session() as session:
+        flag = session.get(Flag, flag_id)
+        assert flag is not None
+        flag.severity = "urgent"  # the comment was edited into a threat
+        session.add(flag)
+        session.commit()
+    clock.advance(minutes=5)
+    alerting = notifier(store, clock, smtp_server, urgent_alerts=True)
+
+    alerting.send_urgent_alerts()
+    alerting.send_urgent_alerts()
+
+    assert len(smtp_server.received) == 2
+    assert "urgent" in smtp_server.received[1]["Subject"].lower()
+    (row,) = log_rows(store)
+    assert (row.kind, row.severity, row.send_count) == ("alert", "urgent", 2)
