@@ -60,10 +60,10 @@ class FacebookConnector(GraphConnector):
         started = self.now()
         watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
         newest = watermark
-        seen: set[str] = set()
         posts = pages(self.http, self._path(f"{self.settings.page_id}/posts"), self._posts_params(started), PAGING)
         for page in posts:
             batch = Batch(comments=[])
+            seen: set[str] = set()  # within a page; the store's upsert absorbs repeats across pages
             for post in records_of(page.body):
                 for record in self._comment_records(post, cutoff):
                     try:

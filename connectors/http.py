@@ -97,17 +97,22 @@ class HttpClient:
         return urljoin(self.base_url, path_or_url.lstrip("/"))
 
     def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.json_of(self.request("GET", path_or_url, params=params))
+        return self.fetch_json("GET", path_or_url, params=params)[0]
 
-    def post_json(self, path_or_url: str, body: Mapping[str, Any]) -> Any:
-        return self.json_of(self.request("POST", path_or_url, json=body))
+    def post_json(self, path_or_url: str, body: Mapping[str, Any] | None = None) -> Any:
+        return self.fetch_json("POST", path_or_url, json=body)[0]
 
-    @staticmethod
-    def json_of(response: requests.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise RetryableError(f"{describe(response)} returned a body that is not JSON") from None
+    def fetch_json(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> tuple[Any, requests.Response]:
+        """The decoded body and the response. A body that is not JSON is retried like a 5xx."""
+        response = self._send(method, path_or_url, params, json, decode=True)
+        return response.decoded, response  # type: ignore[attr-defined]
 
     def request(
         self,
@@ -117,24 +122,41 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
     ) -> requests.Response:
+        return self._send(method, path_or_url, params, json, decode=False)
+
+    @staticmethod
+    def json_of(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise RetryableError(f"{describe(response)} returned a body that is not JSON") from None
+
+    def _send(
+        self,
+        method: str,
+        path_or_url: str,
+        params: Mapping[str, Any] | None,
+        json: Mapping[str, Any] | None,
+        decode: bool,
+    ) -> requests.Response:
         url = self._with_auth_params(self.url_for(path_or_url))
         query = dict(params or {})
         for attempt in range(1, self.max_attempts + 1):
-            error = self._attempt(method, url, query, json)
-            if isinstance(error, requests.Response):
-                return error
-            if not isinstance(error, RetryableError) or attempt == self.max_attempts:
-                raise error
-            wait = error.retry_after
+            outcome = self._attempt(method, url, query, json, decode)
+            if isinstance(outcome, requests.Response):
+                return outcome
+            if not isinstance(outcome, RetryableError) or attempt == self.max_attempts:
+                raise outcome
+            wait = outcome.retry_after
             if wait is None:
                 wait = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
             if wait > self.max_inline_wait:
-                raise error
+                raise outcome
             self.sleep(wait)
         raise FatalError(f"{method} {strip_query(url)}: no attempts made")  # pragma: no cover
 
     def _attempt(
-        self, method: str, url: str, query: dict[str, Any], json: Mapping[str, Any] | None
+        self, method: str, url: str, query: dict[str, Any], json: Mapping[str, Any] | None, decode: bool
     ) -> requests.Response | ConnectorError:
         self.requests_made += 1
         try:
@@ -155,6 +177,11 @@ class HttpClient:
         error = self.classify_error(response)
         if error is not None:
             return error
+        if decode:
+            try:
+                response.decoded = self.json_of(response)  # type: ignore[attr-defined]
+            except RetryableError as bad_body:
+                return bad_body
         if self.rate_limit_delay is not None:
             delay = self.rate_limit_delay(response)
             if delay is not None and delay > 0:

@@ -122,8 +122,8 @@ def pages(
         if key in seen:
             return
         seen.add(key)
-        response = http.request("GET", url, params=params)
-        page = Page(HttpClient.json_of(response), response)
+        body, response = http.fetch_json("GET", url, params=params)
+        page = Page(body, response)
         yield page
         following = strategy.next_request(page, url, params)
         if following is None:

@@ -141,12 +141,13 @@ class Pipeline:
         """Classify every stored comment that has no verdict for its current text."""
         from monitor.filter import CommentContext
 
-        done = 0
+        done = last_id = 0
         account_names = {account.id: account.name for account in self.store.accounts()}
         while True:
-            pending = self.store.comments_to_classify(limit=500, account_id=account_id)
+            pending = self.store.comments_to_classify(limit=500, account_id=account_id, after_id=last_id)
             if not pending:
                 return done
+            last_id = pending[-1].id or last_id
             parents = self._parent_authors(pending)
             verdicts = []
             for comment in pending:

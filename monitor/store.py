@@ -163,19 +163,22 @@ class Store:
     def save_batch(self, account_id: int, platform: str, batch: Batch, now: datetime) -> SaveResult:
         """Upsert the batch's comments and posts, and move the bookmark, in one transaction."""
         incoming = {comment.external_id: comment for comment in batch.comments}
-        new = edited = 0
+        edited = 0
         with self.session() as session:
             posts = self._upsert_posts(session, account_id, incoming.values())
             existing = self._existing_comments(session, platform, list(incoming))
+            new_rows = []
             for external_id, fetched in incoming.items():
                 row = existing.get(external_id)
-                post_id = posts.get(fetched.post_id) if fetched.post_id else None
                 if row is None:
-                    session.add(_new_comment_row(account_id, platform, fetched, post_id, now))
-                    new += 1
+                    post_id = posts.get(fetched.post_id) if fetched.post_id else None
+                    new_rows.append(_new_comment_values(account_id, platform, fetched, post_id, now))
                 elif _apply_changes(row, fetched, now):
                     session.add(row)
                     edited += 1
+            if new_rows:  # one executemany: ORM objects cost more than the insert itself
+                session.execute(insert(Comment), new_rows)
+            new = len(new_rows)
             if batch.bookmark is not None:
                 self._set_bookmark(session, account_id, batch.bookmark, now)
             session.commit()
@@ -231,9 +234,12 @@ class Store:
         row.updated_at = now
         session.add(row)
 
-    def comments_to_classify(self, limit: int = 500, account_id: int | None = None) -> list[Comment]:
+    def comments_to_classify(
+        self, limit: int = 500, account_id: int | None = None, after_id: int = 0
+    ) -> list[Comment]:
+        """Comments waiting for the filter, in id order, from after ``after_id`` (a cursor for the caller)."""
         with self.session() as session:
-            query = select(Comment).where(col(Comment.classified_at).is_(None))
+            query = select(Comment).where(col(Comment.classified_at).is_(None), col(Comment.id) > after_id)
             if account_id is not None:
                 query = query.where(Comment.account_id == account_id)
             return list(session.exec(query.order_by(Comment.id).limit(limit)))
@@ -269,31 +275,35 @@ class Store:
     def save_verdicts(
         self, verdicts: Sequence[tuple[int, VerdictLike]], now: datetime
     ) -> list[Flag | None]:
-        """Store verdicts in one transaction; for each, the comment's open flag or None."""
+        """Store verdicts in one transaction; for each, the comment's open flag or None.
+
+        New verdicts go in with one executemany and the comments are marked
+        classified with one UPDATE; only re-classified comments and flags are
+        handled row by row.
+        """
         ids = [comment_id for comment_id, _ in verdicts]
         with self.session() as session:
-            comments = _by_key(session, Comment, Comment.id, ids)
             rows = _by_key(session, Verdict, Verdict.comment_id, ids)
             flags = _by_key(session, Flag, Flag.comment_id, ids)
+            new_verdicts: list[dict[str, Any]] = []
             open_flags: list[Flag | None] = []
             for comment_id, verdict in verdicts:
-                comment = comments.get(comment_id)
-                if comment is None:
-                    raise KeyError(comment_id)
-                row = rows.get(comment_id) or Verdict(comment_id=comment_id, flagged=verdict.flagged)
-                row.flagged = verdict.flagged
-                row.severity = verdict.severity
-                row.categories = list(verdict.categories)
-                row.reasons = [reason.to_dict() for reason in verdict.reasons]
-                row.sentiment = dict(verdict.sentiment)
-                row.classified_at = now
-                session.add(row)
-                comment.classified_at = now
-                session.add(comment)
+                values = _verdict_values(comment_id, verdict, now)
+                row = rows.get(comment_id)
+                if row is None:
+                    new_verdicts.append(values)
+                else:
+                    for key, value in values.items():
+                        setattr(row, key, value)
+                    session.add(row)
                 flag = _updated_flag(flags.get(comment_id), comment_id, verdict, now)
                 if flag is not None:
                     session.add(flag)
                 open_flags.append(flag if flag is not None and flag.status == "open" else None)
+            if new_verdicts:
+                session.execute(insert(Verdict), new_verdicts)
+            for chunk in _chunks(ids, IN_CHUNK):
+                session.execute(update(Comment).where(col(Comment.id).in_(chunk)).values(classified_at=now))
             session.commit()
             return open_flags
 
@@ -309,26 +319,27 @@ class Store:
             return list(session.exec(query))
 
 
-def _new_comment_row(
+def _new_comment_values(
     account_id: int, platform: str, fetched: FetchedComment, post_id: int | None, now: datetime
-) -> Comment:
-    return Comment(
-        account_id=account_id,
-        platform=platform,
-        external_id=fetched.external_id,
-        post_id=post_id,
-        parent_external_id=fetched.parent_id,
-        author_id=fetched.author_id,
-        author_name=fetched.author_name,
-        text=fetched.text,
-        permalink=fetched.permalink,
-        by_owner=fetched.by_owner,
-        hidden=fetched.hidden,
-        created_at=fetched.created_at,
-        edited_at=fetched.edited_at,
-        first_seen_at=now,
-        updated_at=now,
-    )
+) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "platform": platform,
+        "external_id": fetched.external_id,
+        "post_id": post_id,
+        "parent_external_id": fetched.parent_id,
+        "author_id": fetched.author_id,
+        "author_name": fetched.author_name,
+        "text": fetched.text,
+        "permalink": fetched.permalink,
+        "by_owner": fetched.by_owner,
+        "hidden": fetched.hidden,
+        "created_at": fetched.created_at,
+        "edited_at": fetched.edited_at,
+        "first_seen_at": now,
+        "updated_at": now,
+        "classified_at": None,
+    }
 
 
 def _apply_changes(row: Comment, fetched: FetchedComment, now: datetime) -> bool:
@@ -355,6 +366,18 @@ def _apply_changes(row: Comment, fetched: FetchedComment, now: datetime) -> bool
     if changed:
         row.updated_at = now
     return changed
+
+
+def _verdict_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dict[str, Any]:
+    return {
+        "comment_id": comment_id,
+        "flagged": verdict.flagged,
+        "severity": verdict.severity,
+        "categories": list(verdict.categories),
+        "reasons": [reason.to_dict() for reason in verdict.reasons],
+        "sentiment": dict(verdict.sentiment),
+        "classified_at": now,
+    }
 
 
 def _updated_flag(flag: Flag | None, comment_id: int, verdict: VerdictLike, now: datetime) -> Flag | None:

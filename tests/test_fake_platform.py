@@ -122,17 +122,21 @@ def test_each_fault_is_recovered_by_a_retry(graph: FakeGraph, fault: str) -> Non
 
 
 @pytest.mark.parametrize("fault", BODY_FAULTS)
-def test_a_broken_body_fails_the_poll_as_retryable_and_the_next_poll_reads_everything(
-    graph: FakeGraph, fault: str
-) -> None:
+def test_a_broken_body_is_retried_within_the_poll(graph: FakeGraph, fault: str) -> None:
     graph.inject(fault, on="comments")
 
-    with pytest.raises(RetryableError, match="not JSON"):
-        fetch(connector(graph))
     ids = ids_of(fetch(connector(graph)))
 
     assert len(ids) == COMMENTS == len(set(ids))
     assert graph.faults_served == {fault: 1}
+
+
+def test_a_body_broken_on_every_attempt_fails_the_poll_as_retryable(graph: FakeGraph) -> None:
+    made = connector(graph)
+    graph.inject(*["malformed"] * made.http.max_attempts, on="comments")
+
+    with pytest.raises(RetryableError, match="not JSON"):
+        fetch(made)
 
 
 def test_paging_faults_do_not_lose_or_repeat_comments(graph: FakeGraph) -> None:

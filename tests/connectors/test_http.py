@@ -138,3 +138,12 @@ def test_retry_after_as_http_date() -> None:
     response.headers["Retry-After"] = "Mon, 23 Nov 2026 12:01:00 GMT"
     now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds(response, now) == 60.0
+
+
+@responses.activate
+def test_a_truncated_body_is_retried_inline_then_read() -> None:
+    responses.get(f"{BASE}/items", body='{"data": [1, 2', content_type="application/json")
+    responses.get(f"{BASE}/items", json={"data": [1, 2, 3]})
+    waits: list[float] = []
+    assert client(waits).get_json("items") == {"data": [1, 2, 3]}
+    assert len(waits) == 1 and len(responses.calls) == 2
