@@ -20,7 +20,7 @@ test: $(BIN)/monitor
 	$(BIN)/pytest
 
 bench: $(BIN)/monitor
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) *.egg-info monitor.db* digest-*.eml digest-*.html

@@ -21,7 +21,7 @@ from monitor.config import AccountConfig
 from monitor.logging import get_logger
 from monitor.models import Account, Comment
 from monitor.secrets import redact
-from monitor.store import Store
+from monitor.store import PendingComment, Store
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
@@ -169,7 +169,7 @@ class Pipeline:
                 outcome.classified += len(verdicts)
                 outcome.flagged.update(v.categories[0] for _, v in verdicts if v.flagged and v.categories)
 
-    def _parent_authors(self, comments: list[Comment]) -> dict[str, str | None]:
+    def _parent_authors(self, comments: list[PendingComment]) -> dict[str, str | None]:
         wanted = {c.parent_external_id for c in comments if c.parent_external_id}
         if not wanted:
             return {}

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, event, insert, or_, update
 from sqlalchemy.engine import Engine
@@ -28,6 +28,19 @@ class VerdictLike(Protocol):
 
     @property
     def reasons(self) -> Sequence[Any]: ...
+
+
+class PendingComment(NamedTuple):
+    """What the filter needs of a stored comment."""
+
+    id: int
+    account_id: int
+    platform: str
+    text: str | None
+    author_id: str | None
+    author_name: str | None
+    parent_external_id: str | None
+    by_owner: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +190,7 @@ class Store:
                     session.add(row)
                     edited += 1
             if new_rows:  # one executemany: ORM objects cost more than the insert itself
-                session.execute(insert(Comment), new_rows)
+                session.connection().execute(insert(Comment.__table__), new_rows)  # type: ignore[arg-type]
             new = len(new_rows)
             if batch.bookmark is not None:
                 self._set_bookmark(session, account_id, batch.bookmark, now)
@@ -236,13 +249,16 @@ class Store:
 
     def comments_to_classify(
         self, limit: int = 500, account_id: int | None = None, after_id: int = 0
-    ) -> list[Comment]:
+    ) -> list[PendingComment]:
         """Comments waiting for the filter, in id order, from after ``after_id`` (a cursor for the caller)."""
-        with self.session() as session:
-            query = select(Comment).where(col(Comment.classified_at).is_(None), col(Comment.id) > after_id)
-            if account_id is not None:
-                query = query.where(Comment.account_id == account_id)
-            return list(session.exec(query.order_by(Comment.id).limit(limit)))
+        query = select(*(getattr(Comment, name) for name in PendingComment._fields)).where(
+            col(Comment.classified_at).is_(None), col(Comment.id) > after_id
+        )
+        if account_id is not None:
+            query = query.where(Comment.account_id == account_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(col(Comment.id)).limit(limit))
+            return [PendingComment(*row) for row in rows]
 
     def iter_comments(self, batch_size: int = 1000) -> Iterator[Comment]:
         """Every stored comment, in id order, a page at a time."""
@@ -286,7 +302,7 @@ class Store:
             rows = _by_key(session, Verdict, Verdict.comment_id, ids)
             flags = _by_key(session, Flag, Flag.comment_id, ids)
             new_verdicts: list[dict[str, Any]] = []
-            open_flags: list[Flag | None] = []
+            new_flags: list[dict[str, Any]] = []
             for comment_id, verdict in verdicts:
                 values = _verdict_values(comment_id, verdict, now)
                 row = rows.get(comment_id)
@@ -296,16 +312,25 @@ class Store:
                     for key, value in values.items():
                         setattr(row, key, value)
                     session.add(row)
-                flag = _updated_flag(flags.get(comment_id), comment_id, verdict, now)
-                if flag is not None:
-                    session.add(flag)
-                open_flags.append(flag if flag is not None and flag.status == "open" else None)
+                flag = flags.get(comment_id)
+                if flag is None and verdict.flagged and verdict.severity is not None:
+                    new_flags.append(_new_flag_values(comment_id, verdict, now))
+                elif flag is not None:
+                    session.add(_updated_flag(flag, verdict, now))
+            connection = session.connection()
             if new_verdicts:
-                session.execute(insert(Verdict), new_verdicts)
+                connection.execute(insert(Verdict.__table__), new_verdicts)  # type: ignore[arg-type]
+            if new_flags:
+                connection.execute(insert(Flag.__table__), new_flags)  # type: ignore[arg-type]
             for chunk in _chunks(ids, IN_CHUNK):
-                session.execute(update(Comment).where(col(Comment.id).in_(chunk)).values(classified_at=now))
+                connection.execute(update(Comment).where(col(Comment.id).in_(chunk)).values(classified_at=now))
             session.commit()
-            return open_flags
+            if new_flags:
+                flags.update(_by_key(session, Flag, Flag.comment_id, [values["comment_id"] for values in new_flags]))
+            return [
+                flag if (flag := flags.get(comment_id)) is not None and flag.status == "open" else None
+                for comment_id in ids
+            ]
 
     def verdict(self, comment_id: int) -> Verdict | None:
         with self.session() as session:
@@ -380,21 +405,27 @@ def _verdict_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dic
     }
 
 
-def _updated_flag(flag: Flag | None, comment_id: int, verdict: VerdictLike, now: datetime) -> Flag | None:
+def _new_flag_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dict[str, Any]:
+    return {
+        "comment_id": comment_id,
+        "severity": verdict.severity,
+        "categories": list(verdict.categories),
+        "status": "open",
+        "created_at": now,
+        "updated_at": now,
+        "resolved_at": None,
+        "resolution": None,
+    }
+
+
+def _updated_flag(flag: Flag, verdict: VerdictLike, now: datetime) -> Flag:
+    """The comment's existing flag after its comment was classified again."""
     if verdict.flagged and verdict.severity is not None:
-        if flag is None:
-            return Flag(
-                comment_id=comment_id,
-                severity=verdict.severity,
-                categories=list(verdict.categories),
-                created_at=now,
-                updated_at=now,
-            )
         flag.severity = verdict.severity
         flag.categories = list(verdict.categories)
         flag.updated_at = now
         return flag
-    if flag is not None and flag.status == "open":
+    if flag.status == "open":
         flag.status = "resolved"
         flag.resolution = "The comment was edited and is no longer flagged."
         flag.resolved_at = now
