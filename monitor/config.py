@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors import connector_class
 from connectors.base import AccountSettings
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
@@ -83,13 +83,8 @@ class LoggingSettings(Strict):
 
 
 class PollDefaults(Strict):
-    poll_interval: timedelta = timedelta(minutes=5)
-    jitter: timedelta = timedelta(seconds=30)
-
-    @field_validator("poll_interval", "jitter", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return value if isinstance(value, timedelta) else parse_duration(value)
+    poll_interval: Duration = timedelta(minutes=5)
+    jitter: Duration = timedelta(seconds=30)
 
     @field_validator("poll_interval")
     @classmethod
@@ -104,12 +99,7 @@ class ServiceSettings(Strict):
 
     # An instance that stops renewing its leases for this long is presumed dead
     # and its accounts are taken over by another.
-    lease_ttl: timedelta = timedelta(seconds=60)
-
-    @field_validator("lease_ttl", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return value if isinstance(value, timedelta) else parse_duration(value)
+    lease_ttl: Duration = timedelta(seconds=60)
 
     @field_validator("lease_ttl")
     @classmethod

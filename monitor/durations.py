@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -22,3 +25,11 @@ def parse_duration(value: str | int | float) -> timedelta:
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return timedelta(seconds=seconds)
+
+
+def _as_duration(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_duration(value)
+
+
+# A settings field written as "5m", "1h30m" or a number of seconds.
+Duration = Annotated[timedelta, BeforeValidator(_as_duration)]

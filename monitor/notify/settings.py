@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from monitor.durations import parse_duration
+from monitor.durations import Duration
 from monitor.secrets import Secret
 
 Severity = Literal["urgent", "high", "medium", "low"]
@@ -40,13 +40,13 @@ class NotifySettings(Strict):
     urgent_alerts: bool = True
     alert_severities: list[Severity] = Field(default_factory=lambda: ["urgent"])
     alert_cap_per_hour: int = Field(default=10, ge=1, le=1000)
-    reminder_after: timedelta = timedelta(hours=24)
+    reminder_after: Duration = timedelta(hours=24)
     reminder_severities: list[Severity] = Field(default_factory=lambda: ["urgent", "high"])
     send_all_clear: bool = False
     items_per_post: int = Field(default=5, ge=1)
     max_digest_items: int = Field(default=200, ge=1)
     retry_attempts: int = Field(default=4, ge=1, le=10)
-    retry_backoff: timedelta = timedelta(seconds=2)
+    retry_backoff: Duration = timedelta(seconds=2)
     output_dir: str | None = None
     smtp: SmtpSettings = SmtpSettings()
     slack: WebhookSettings | None = None
@@ -64,11 +64,6 @@ class NotifySettings(Strict):
     def _sender(cls, value: str) -> str:
         _check_address(value)
         return value
-
-    @field_validator("reminder_after", "retry_backoff", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return value if isinstance(value, timedelta) else parse_duration(value)
 
     @field_validator("reminder_after")
     @classmethod
