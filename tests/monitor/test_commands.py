@@ -1,0 +1,103 @@
+"""monitor check and monitor health, through the CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+
+from monitor.cli import main
+from monitor.store import Store
+
+GRAPH = "https://graph.example.test"
+
+
+def write_config(tmp_path: Path, accounts: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///monitor.db"\n{accounts}')
+    return path
+
+
+def facebook(name: str, page: str) -> str:
+    return f"""
+[[accounts]]
+name = "{name}"
+platform = "facebook"
+page_id = "{page}"
+access_token = {{ env = "CHECK_FB_TOKEN" }}
+base_url = "{GRAPH}"
+"""
+
+
+@responses.activate
+def test_check_reports_each_account_and_fails_when_any_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHECK_FB_TOKEN", "EAAB-check-token-42")
+    responses.get(f"{GRAPH}/v23.0/1", json={"id": "1", "name": "Brightwater Care"})
+    expired = {"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}}
+    responses.get(f"{GRAPH}/v23.0/2", status=400, json=expired)
+    responses.get(f"{GRAPH}/v23.0/3", body=requests.ConnectionError("refused"))
+    config = write_config(tmp_path, facebook("good", "1") + facebook("expired", "2") + facebook("down", "3"))
+
+    code = main(["check", "--config", str(config)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"{config}: configuration is valid (3 accounts)" in out
+    assert "good (facebook): ok (Facebook Page Brightwater Care (1))" in out
+    assert "expired (facebook): auth failed:" in out
+    assert "down (facebook): unreachable:" in out
+    assert "EAAB-check-token-42" not in out
+
+
+@responses.activate
+def test_a_passing_check_gives_an_account_stopped_by_auth_another_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHECK_FB_TOKEN", "EAAB-check-token-42")
+    responses.get(f"{GRAPH}/v23.0/1", json={"id": "1", "name": "Brightwater Care"})
+    config = write_config(tmp_path, facebook("good", "1"))
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    account_id = store.ensure_account("good", "facebook").id
+    store.update_account(account_id, status="auth_failed")  # type: ignore[arg-type]
+
+    assert main(["check", "--config", str(config)]) == 0
+    assert store.account("good").status == "failing"  # type: ignore[union-attr]
+
+
+def test_a_config_mistake_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, "[polling]\npoll_interval = 'often'\n")
+    assert main(["check", "--config", str(config)]) == 2
+    assert "polling.poll_interval: 'often' is not a duration" in capsys.readouterr().err
+
+
+def test_health_names_what_has_been_failing_too_long(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHECK_FB_TOKEN", "EAAB-check-token-42")
+    config = write_config(tmp_path, facebook("steady", "1") + facebook("flaky", "2") + facebook("stopped", "3"))
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    now = datetime.now(UTC)
+    for name in ("steady", "flaky", "stopped"):
+        store.ensure_account(name, "facebook")
+    store.update_account(
+        store.account("flaky").id,
+        status="failing",
+        failing_since=now - timedelta(hours=2),  # type: ignore[union-attr, arg-type]
+        last_error="GET graph.example.test/v23.0/2/posts failed (503)",
+    )
+    assert main(["health", "--config", str(config), "--max-failing", "3h"]) == 0
+    assert "healthy: 3 accounts" in capsys.readouterr().out
+
+    store.update_account(store.account("stopped").id, status="auth_failed", last_error="token expired (190)")  # type: ignore[union-attr, arg-type]
+    assert main(["health", "--config", str(config), "--max-failing", "1h"]) == 1
+    out = capsys.readouterr().out
+    assert "unhealthy: flaky: failing for 120 minutes: GET graph.example.test/v23.0/2/posts failed (503)" in out
+    assert "unhealthy: stopped: authentication failed: token expired (190)" in out
+    assert "steady" not in out
