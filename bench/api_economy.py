@@ -19,7 +19,11 @@ from typing import Any
 from bench.machine import describe
 
 PLATFORMS = ("facebook", "instagram", "youtube", "x", "linkedin", "mastodon", "bluesky", "wordpress")
-TARGETS = {"facebook": (1, 10)}
+# The issue names Facebook <= 10 and 1-2 for the others it lists. Instagram and
+# LinkedIn have no named target; like Facebook they can only list 500 posts
+# 100 at a time (neither has an account-wide feed of new comments), so they
+# are held to Facebook's.
+TARGETS = {"facebook": (1, 10), "instagram": (1, 10), "linkedin": (1, 10)}
 DEFAULT_TARGET = (1, 2)
 HEADER = ("platform", "steady-state requests", "naive requests", "target", "met?")
 
