@@ -1,7 +1,8 @@
 """Normalise → sentiment → rules → verdict.
 
-Every phrase and regex of every rule goes into one RE2 set, so a comment is scanned once however many rules
-there are; only the rules whose patterns were seen are then looked at one by one.
+Every regex of every rule goes into one RE2 set and every phrase into one word index, so a comment is
+scanned once however many rules there are; only the rules whose patterns were seen are then looked at one
+by one, and only their matches are mapped back to the original text and explained.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re2
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, Span, detector_text
-from monitor.filter.matcher import PhraseMatcher
+from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER, PhraseMatcher
 from monitor.filter.normalise import TRIGGERS, Normalised, fold, normalise_text, words_of
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
@@ -34,9 +35,10 @@ CATEGORY_WORDS = {
     "negative": "Strongly negative",
 }
 _CLAUSE_BREAKS = ".?;,:\n"
-_QUOTED = re.compile(
-    "\"[^\"]{1,200}\"|\u201c[^\u201d]{1,200}\u201d|\u2018[^\u2019]{1,200}\u2019|(?<!\\w)'[^']{1,200}'(?!\\w)"
+_QUOTED = re.compile(  # every branch starts with its quote mark, so the scan skips to those
+    "\"[^\"]{1,200}\"|\u201c[^\u201d]{1,200}\u201d|\u2018[^\u2019]{1,200}\u2019|'(?<!\\w')[^']{1,200}'(?!\\w)"
 )
+_NO_CONTEXT = CommentContext()
 _RE2_MAX_MEM = 256 << 20
 
 
@@ -65,7 +67,7 @@ class _PatternSet:
         self._set.Compile()
 
     def seen(self, text: str) -> frozenset[int]:
-        return frozenset(self._set.Match(text) or ()) if self._set is not None else frozenset()
+        return frozenset(self._set.Match(text.encode()) or ()) if self._set is not None else frozenset()
 
     def spans(self, pattern_id: int, text: str) -> list[Span]:
         return [m.span() for m in self._compiled[pattern_id].finditer(text)]
@@ -86,13 +88,14 @@ class _Rule:
     groups: list[_Group]
     unless_phrases: frozenset[int]
     unless_regexes: frozenset[int]
+    detail: str  # what the detectors look for, for the default explanation
 
     @property
     def name(self) -> str:
         return self.settings.name
 
 
-@dataclass
+@dataclass(slots=True)
 class _Scan:
     """What one comment turned out to contain, worked out lazily and at most once."""
 
@@ -131,6 +134,8 @@ class Classifier:
         self._raw = _PatternSet()
         self._lists = lists
         self._triggers = {self._normalised.add(pattern): name for name, pattern in TRIGGERS.items()}
+        self._leet = self._normalised.add(LEET_TRIGGER)
+        self._stretched = self._normalised.add(STRETCHED_TRIGGER)
         matched_lists = {name for rule, _ in rules for group in rule.groups() for name in group.lists}
         matched_lists |= {"organisation", "protected_names", "counter_speech_cues"}
         self._list_ids = {name: [self._matcher.add(p) for p in self._phrases(name)] for name in matched_lists}
@@ -219,7 +224,7 @@ class Classifier:
             groups.append(_Group(frozenset(phrases), regexes, raw, tuple(group.detectors)))
         unless_phrases = frozenset(self._matcher.add(p) for p in rule.unless_words)
         unless_regexes = frozenset(self._normalised.add(p) for p in rule.unless_regex)
-        return _Rule(rule, pack, groups, unless_phrases, unless_regexes)
+        return _Rule(rule, pack, groups, unless_phrases, unless_regexes, _detail(rule))
 
     def _account_view(self, account: str | None) -> _AccountView:
         override = self._settings.accounts.get(account) if account else None
@@ -247,15 +252,15 @@ class Classifier:
         return [rule.name for rule in self._rules]
 
     def classify(self, text: str, context: CommentContext | None = None) -> Verdict:
-        context = context or CommentContext()
+        context = context or _NO_CONTEXT
         scan = self._scan(text, context)
         view = self._accounts.get(context.account or "", self._no_account)
-        candidates = self._candidates(scan)
         reasons: list[Reason] = []
         alone: list[_Rule] = []
-        for index in sorted(candidates):
-            rule = self._rules[index]
-            if rule.name in view.disabled:
+        rules, disabled = self._rules, view.disabled
+        for index in sorted(self._candidates(scan)):
+            rule = rules[index]
+            if rule.settings.name in disabled:
                 continue
             if rule.settings.alone:
                 alone.append(rule)
@@ -263,7 +268,7 @@ class Classifier:
             reason = self._evaluate(rule, scan, view)
             if reason is not None:
                 reasons.append(reason)
-        if not reasons:
+        if not reasons and alone:
             reasons = [r for r in (self._evaluate(rule, scan, view) for rule in alone) if r is not None]
         return Verdict.from_reasons(reasons, scan.sentiment)
 
@@ -273,15 +278,17 @@ class Classifier:
     def _scan(self, text: str, context: CommentContext) -> _Scan:
         normalised = fold(text)
         regexes = self._normalised.seen(normalised.text)
-        needed = {self._triggers[pid] for pid in regexes if pid in self._triggers}
-        if needed:
-            normalised = normalised.repaired(needed)
+        if not regexes.isdisjoint(self._triggers):
+            normalised = normalised.repaired({self._triggers[pid] for pid in regexes if pid in self._triggers})
             regexes = self._normalised.seen(normalised.text)
         raw_text = detector_text(text)
+        phrases = self._matcher.find(
+            normalised.text, leet=self._leet in regexes, stretched=self._stretched in regexes
+        )
         return _Scan(
             text=text,
             normalised=normalised,
-            phrases=self._matcher.find(normalised.text),
+            phrases=phrases,
             regexes=regexes,
             seen_raw=self._raw.seen(raw_text),
             sentiment=self._analyzer.polarity_scores(text),
@@ -292,12 +299,16 @@ class Classifier:
     def _candidates(self, scan: _Scan) -> set[int]:
         """Rules whose first group saw something; the other groups are checked when the rule is evaluated."""
         candidates = set(self._always)
+        by_phrase, by_regex, by_raw = self._by_phrase, self._by_regex, self._by_raw
         for pid in scan.phrases:
-            candidates.update(self._by_phrase.get(pid, ()))
+            if pid in by_phrase:
+                candidates.update(by_phrase[pid])
         for pid in scan.regexes:
-            candidates.update(self._by_regex.get(pid, ()))
+            if pid in by_regex:
+                candidates.update(by_regex[pid])
         for pid in scan.seen_raw:
-            candidates.update(self._by_raw.get(pid, ()))
+            if pid in by_raw:
+                candidates.update(by_raw[pid])
             if pid in self._hints:
                 candidates.update(self._by_detector.get(self._hints[pid], ()))
         return candidates
@@ -324,10 +335,10 @@ class Classifier:
         spans = _merge(spans)
         matched = [scan.text[start:end] for start, end in spans]
         return Reason(
-            rule=rule.name,
+            rule=settings.name,
             category=settings.category,
             severity=severity,
-            explanation=_explain(settings, matched, scan) + note,
+            explanation=_explain(rule, matched, scan) + note,
             matched=matched,
             spans=spans,
         )
@@ -374,16 +385,18 @@ class Classifier:
         return scan.people
 
     def _group_spans(self, group: _Group, scan: _Scan, *, negatable: bool) -> list[Span]:
-        text = scan.normalised.text
-        found = [span for pid in group.phrases & scan.phrases.keys() for span in scan.phrases[pid]]
-        found += [span for pid in group.regexes & scan.regexes for span in self._normalised.spans(pid, text)]
-        spans = [
-            scan.normalised.span_in_original(start, end)
-            for start, end in found
-            if not (negatable and self._negated(text, start))
-        ]
-        for pid in group.raw & scan.seen_raw:
-            spans.extend(self._raw.spans(pid, scan.detector_text))
+        normalised = scan.normalised
+        text = normalised.text
+        phrases = scan.phrases
+        found = [span for pid in group.phrases & phrases.keys() for span in phrases[pid]]
+        if group.regexes and scan.regexes:
+            found += [span for pid in group.regexes & scan.regexes for span in self._normalised.spans(pid, text)]
+        if negatable and found:
+            found = [(start, end) for start, end in found if not self._negated(text, start)]
+        spans = [normalised.span_in_original(start, end) for start, end in found]
+        if group.raw and scan.seen_raw:
+            for pid in group.raw & scan.seen_raw:
+                spans.extend(self._raw.spans(pid, scan.detector_text))
         for name in group.detectors:
             if name not in scan.detected:
                 hinted = self._hint_ids[name] in scan.seen_raw
@@ -394,7 +407,7 @@ class Classifier:
     def _negated(self, text: str, start: int) -> bool:
         """A negation among the three words before a match, within the same clause."""
         window = text[max(0, start - 40) : start]
-        clause = window[max(window.rfind(mark) for mark in _CLAUSE_BREAKS) + 1 :]
+        clause = window[max(map(window.rfind, _CLAUSE_BREAKS)) + 1 :]
         return not self._negations.isdisjoint(words_of(clause)[-3:])
 
     def _is_counter_speech(self, scan: _Scan, spans: list[Span]) -> bool:
@@ -419,15 +432,21 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
-def _explain(rule: RuleSettings, matched: list[str], scan: _Scan) -> str:
+def _detail(rule: RuleSettings) -> str:
+    groups = rule.groups()
+    detectors = [DETECTOR_DESCRIPTIONS[d] for g in groups for d in g.detectors]
+    return f" ({' or '.join(detectors)})" if detectors and len(groups) == 1 else ""
+
+
+def _explain(rule: _Rule, matched: list[str], scan: _Scan) -> str:
+    settings = rule.settings
     quoted = ", ".join(f"“{text}”" for text in matched[:3] if text)
-    if rule.explanation:
-        return rule.explanation.replace("{match}", quoted)
-    if rule.sentiment_below is not None and not quoted:
-        return f"{CATEGORY_WORDS[rule.category]} (sentiment {scan.sentiment['compound']:+.2f})."
-    detectors = [DETECTOR_DESCRIPTIONS[d] for g in rule.groups() for d in g.detectors]
-    detail = f" ({' or '.join(detectors)})" if detectors and len(rule.groups()) == 1 else ""
-    return f"{CATEGORY_WORDS[rule.category]}{detail}: {quoted}." if quoted else f"{CATEGORY_WORDS[rule.category]}."
+    if settings.explanation:
+        return settings.explanation.replace("{match}", quoted)
+    words = CATEGORY_WORDS[settings.category]
+    if settings.sentiment_below is not None and not quoted:
+        return f"{words} (sentiment {scan.sentiment['compound']:+.2f})."
+    return f"{words}{rule.detail}: {quoted}." if quoted else f"{words}."
 
 
 def _with_threshold(rule: RuleSettings, settings: FilterSettings) -> RuleSettings:

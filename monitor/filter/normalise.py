@@ -15,8 +15,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from importlib import resources
 
 Edit = tuple[int, int, int, int, tuple[int, ...] | None]  # old start, old end, new start, new end, origins
@@ -30,7 +29,9 @@ _NON_ASCII_OR_CONTROL = re.compile(r"[^\x00-\x7f]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7
 _DOTTED = re.compile(r"(?<![a-z0-9])[a-z]{1,2}(?:[.\-_~+:|/\\]+[a-z]{1,2}){2,}(?![a-z0-9])")
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ \t]+[a-z]){2,}(?![a-z0-9])")
 _PUNCT_OR_SPACE = re.compile(r"[^a-z0-9]+")
-_SYMBOL_IN_WORD = re.compile(r"(?<=[a-z])[!|@](?=[a-z])|@(?=ss)")
+# sh!t, sh|t, b@stard (a symbol between letters), and @ss; each branch starts with its symbol, so the scan
+# skips to those.
+_SYMBOL_IN_WORD = re.compile(r"[!|@](?<=[a-z].)(?=[a-z])|@(?=ss)")
 
 # RE2 patterns telling the caller which repairs a lower-cased text needs, in the order they run.
 TRIGGERS = {
@@ -140,7 +141,10 @@ def _fold(text: str) -> tuple[str, list[Edit]]:
 
 
 def _delete_marks(text: str) -> tuple[str, list[Edit]]:
-    return _substitute(_DELETED_CHARS, text, lambda m: "")
+    starts = [match.start() for match in _DELETED_CHARS.finditer(text)]
+    if not starts:
+        return text, []
+    return _DELETED_CHARS.sub("", text), [(at, at + 1, at - n, at - n, ()) for n, at in enumerate(starts)]
 
 
 def _spaced_word(match: re.Match[str]) -> str:
@@ -161,26 +165,34 @@ def _join_spaced(text: str) -> tuple[str, list[Edit]]:
 REPAIRS: dict[str, Step] = {"control": _fold, "dotted": _join_dotted, "spaced": _join_spaced}
 
 
-@dataclass(frozen=True)
 class Normalised:
     """The comment as the rules see it, with the way back to the original text."""
 
-    original: str
-    text: str
-    steps: tuple[Step, ...] = field(repr=False)
+    __slots__ = ("_edits", "original", "steps", "text")
 
-    @cached_property
-    def _edits(self) -> list[tuple[list[Edit], list[int]]]:
-        text = self.original
-        all_edits = []
-        for step in self.steps:
-            text, edits = step(text)
-            if edits:
-                all_edits.append((edits, [edit[2] for edit in edits]))
-        return all_edits[::-1]
+    def __init__(self, original: str, text: str, steps: tuple[Step, ...]) -> None:
+        self.original = original
+        self.text = text
+        self.steps = steps
+        self._edits: list[tuple[list[Edit], list[int]]] | None = None
+
+    def __repr__(self) -> str:
+        return f"Normalised(original={self.original!r}, text={self.text!r})"
+
+    def _replayed(self) -> list[tuple[list[Edit], list[int]]]:
+        """Each step's edits, last step first, worked out the first time a span is mapped back."""
+        if self._edits is None:
+            text = self.original
+            all_edits = []
+            for step in self.steps:
+                text, edits = step(text)
+                if edits:
+                    all_edits.append((edits, [edit[2] for edit in edits]))
+            self._edits = all_edits[::-1]
+        return self._edits
 
     def span_in_original(self, start: int, end: int) -> tuple[int, int]:
-        for edits, starts in self._edits:
+        for edits, starts in self._replayed():
             start = _map_back(edits, starts, start, is_end=False)
             end = _map_back(edits, starts, end, is_end=True)
         return start, max(start, end)
@@ -200,20 +212,26 @@ class Normalised:
         return Normalised(self.original, text, tuple(steps))
 
 
+_ASCII_STEPS: tuple[Step, ...] = (_lower,)
+_FOLD_STEPS: tuple[Step, ...] = (_fold,)
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return fold_char(match.group())
+
+
 def fold(original: str) -> Normalised:
     """The cheap first pass every comment gets: case, Unicode folding, apostrophes and * # dropped."""
     if original.isascii():
         text = original.lower()
-        steps: tuple[Step, ...] = (_lower,)
+        steps = _ASCII_STEPS
     else:
-        text, _ = _fold(original)
-        steps = (_fold,)
-    if "!" in text or "|" in text or "@" in text:
-        text = _SYMBOL_IN_WORD.sub(_letter_for_symbol, text)  # sh!t, b@stard: same length, same offsets
-    deleted = [mark for mark in DELETED if mark in text]
-    if deleted:
-        for mark in deleted:
-            text = text.replace(mark, "")
+        text = _NON_ASCII_OR_CONTROL.sub(_fold_match, original).lower()
+        steps = _FOLD_STEPS
+    if _SYMBOL_IN_WORD.search(text):
+        text = _SYMBOL_IN_WORD.sub(_letter_for_symbol, text)  # same length, same offsets
+    if _DELETED_CHARS.search(text):
+        text = _DELETED_CHARS.sub("", text)
         steps = (*steps, _delete_marks)
     return Normalised(original, text, steps)
 
