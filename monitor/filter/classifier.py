@@ -8,6 +8,7 @@ by one, and only their matches are mapped back to the original text and explaine
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,11 @@ _QUOTED = re.compile(  # every branch starts with its quote mark, so the scan sk
     "\"[^\"]{1,200}\"|\u201c[^\u201d]{1,200}\u201d|\u2018[^\u2019]{1,200}\u2019|'(?<!\\w')[^']{1,200}'(?!\\w)"
 )
 _NO_CONTEXT = CommentContext()
+# The sentiment of a long comment is read from its opening SENTIMENT_TOKENS
+# words and symbols; rules still match all of it. VADER's time grows with the
+# square of the word count (and it turns each emoji into several words), so
+# without a cap one huge comment could stall the service for minutes.
+SENTIMENT_TOKENS = 400
 _RE2_MAX_MEM = 256 << 20
 
 
@@ -273,7 +279,8 @@ class Classifier:
         return Verdict.from_reasons(reasons, scan.sentiment)
 
     def sentiment(self, text: str) -> dict[str, float]:
-        return self._analyzer.polarity_scores(text)
+        """VADER's scores for the comment's opening (its cost grows faster than the text does)."""
+        return self._analyzer.polarity_scores(sentiment_window(text))
 
     def _scan(self, text: str, context: CommentContext) -> _Scan:
         normalised = fold(text)
@@ -291,7 +298,7 @@ class Classifier:
             phrases=phrases,
             regexes=regexes,
             seen_raw=self._raw.seen(raw_text),
-            sentiment=self._analyzer.polarity_scores(text),
+            sentiment=self.sentiment(text),
             context=context,
             detector_text=raw_text,
         )
@@ -482,3 +489,23 @@ def _gather_lists(settings: FilterSettings, organisation_names: Sequence[str], b
     lists["staff"] = [*settings.staff_accounts, *settings.lists.get("staff", [])]
     lists["service_users"] = [*settings.service_user_accounts, *settings.lists.get("service_users", [])]
     return lists
+
+
+def sentiment_window(text: str) -> str:
+    """The opening of ``text`` holding at most SENTIMENT_TOKENS words and non-ASCII symbols."""
+    if len(text) <= SENTIMENT_TOKENS:
+        return text
+    tokens = 0
+    in_word = False
+    for position, character in enumerate(text):
+        if character.isspace():
+            in_word = False
+            continue
+        if not character.isascii() and unicodedata.category(character) in ("So", "Sk", "Cs"):
+            tokens += 1
+        elif not in_word:
+            tokens += 1
+            in_word = True
+        if tokens > SENTIMENT_TOKENS:
+            return text[:position]
+    return text
