@@ -43,8 +43,39 @@ class Comment:
     hidden: bool = False
 
     def __post_init__(self) -> None:
-        if self.created_at.tzinfo is None:
-            raise ValueError("Comment.created_at must be timezone-aware")
+        if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
+            raise ValueError("Comment.created_at must be a timezone-aware datetime")
+        if self.edited_at is not None and not isinstance(self.edited_at, datetime):
+            raise TypeError(f"Comment.edited_at is {_kind_of(self.edited_at)}, not a time")
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                if not value.isascii():
+                    object.__setattr__(self, name, encodable(value))
+            elif value is not None or name in _REQUIRED_TEXT:
+                raise TypeError(f"Comment.{name} is {_kind_of(value)}, not text")
+
+
+_REQUIRED_TEXT = ("external_id", "text")
+_TEXT_FIELDS = (
+    *_REQUIRED_TEXT,
+    "post_id",
+    "post_url",
+    "post_title",
+    "parent_id",
+    "author_id",
+    "author_name",
+    "permalink",
+)
+
+
+def encodable(value: str) -> str:
+    """``value`` with each lone surrogate (JSON can carry ``\\ud800``; UTF-8 cannot) replaced by U+FFFD."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 @dataclass(slots=True)
@@ -131,10 +162,15 @@ def classify_by_status(response: requests.Response, detail: str = "") -> Connect
     return FatalError(f"{where} failed ({status}){suffix}")
 
 
-
-
 def parse_time(value: Any) -> datetime:
     """Platform time (ISO 8601 with or without zone, or epoch seconds/ms) → aware UTC."""
+    try:
+        return _as_utc(value)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"not a time: {value!r}") from exc
+
+
+def _as_utc(value: Any) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float):
@@ -172,6 +208,31 @@ def dig(record: Mapping[str, Any], *path: str) -> Any:
             return None
         current = current.get(key)
     return current
+
+
+def as_object(record: Any, what: str) -> Mapping[str, Any]:
+    """``record`` when it is a JSON object; otherwise TypeError naming what it is instead."""
+    if not isinstance(record, Mapping):
+        raise TypeError(f"{what} is {_kind_of(record)}, not an object")
+    return record
+
+
+def objects_of(records: list[Any], what: str, batch: Batch) -> list[Mapping[str, Any]]:
+    """The records that are objects; each one that is not is noted in ``batch.skipped``."""
+    objects: list[Mapping[str, Any]] = []
+    for record in records:
+        try:
+            objects.append(as_object(record, what))
+        except TypeError as exc:
+            batch.skipped.append(reason_of(exc))
+    return objects
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    kind = type(value).__name__
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def text_or_none(value: Any) -> str | None:

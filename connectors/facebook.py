@@ -7,7 +7,9 @@ comment is newer than the watermark (there may be more new ones behind them).
 
 The watermark is the newest comment time stored; each poll re-reads a small
 overlap behind it and the store's upsert removes the duplicates. Graph paging
-cursors expire, so none is kept between polls.
+cursors expire, so none is kept between polls. A comment that becomes visible
+long after its creation time (held for review, then approved) is already behind
+the overlap when it appears, so it is not read.
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    as_object,
     dig,
+    objects_of,
     parse_time,
     post_title,
     reason_of,
     text_or_none,
     time_or_none,
 )
-from connectors.graph import PAGING, GraphConnector, GraphSettings, records_of
+from connectors.graph import PAGING, GraphConnector, GraphSettings, page_records, records_of
 from connectors.pagination import pages
 
 COMMENT_FIELDS = "id,from{id,name},message,created_time,permalink_url,parent{id},is_hidden"
@@ -64,7 +68,7 @@ class FacebookConnector(GraphConnector):
         for page in posts:
             batch = Batch(comments=[])
             seen: set[str] = set()  # within a page; the store's upsert absorbs repeats across pages
-            for post in records_of(page.body):
+            for post in objects_of(page_records(page), "post", batch):
                 for record in self._comment_records(post, cutoff):
                     try:
                         comment = comment_from_record(record, self.settings.page_id, post)
@@ -92,8 +96,11 @@ class FacebookConnector(GraphConnector):
             "since": int(window_start.timestamp()),
         }
 
-    def _comment_records(self, post: Mapping[str, Any], cutoff: datetime) -> Iterator[Mapping[str, Any]]:
-        """The post's embedded comments, then its comments edge while every one is still new."""
+    def _comment_records(self, post: Mapping[str, Any], cutoff: datetime) -> Iterator[Any]:
+        """The post's embedded comments, then its comments edge while every one is still new.
+
+        Graph leaves ``comments`` out of a post that has none.
+        """
         embedded = post.get("comments")
         if not isinstance(embedded, Mapping):
             return
@@ -103,13 +110,13 @@ class FacebookConnector(GraphConnector):
         if not (isinstance(following, str) and following and all_newer(records, cutoff)):
             return
         for page in pages(self.http, following, strategy=PAGING):
-            records = records_of(page.body)
+            records = page_records(page)
             yield from records
             if not all_newer(records, cutoff):
                 return
 
 
-def comment_from_record(record: Mapping[str, Any], page_id: str, post: Mapping[str, Any] | None = None) -> Comment:
+def comment_from_record(record: Any, page_id: str, post: Mapping[str, Any] | None = None) -> Comment:
     """One Graph comment (embedded or from a comments edge) as a Comment.
 
     Comments read without the MODERATE task on the Page have no ``id`` and no
@@ -119,8 +126,7 @@ def comment_from_record(record: Mapping[str, Any], page_id: str, post: Mapping[s
     Replies flattened by ``filter(stream)`` keep their parent via ``parent{id}``
     or the permalink. Sticker- and photo-only comments are kept with empty text.
     """
-    if not isinstance(record, Mapping):
-        raise TypeError(f"comment is a {type(record).__name__}, not an object")
+    record = as_object(record, "comment")
     created_time = record.get("created_time")
     if created_time is None:
         raise KeyError("comment has no created_time")
@@ -150,9 +156,9 @@ def comment_from_record(record: Mapping[str, Any], page_id: str, post: Mapping[s
     )
 
 
-def all_newer(records: Iterable[Mapping[str, Any]], cutoff: datetime) -> bool:
+def all_newer(records: Iterable[Any], cutoff: datetime) -> bool:
     """True when there are records and none is older than ``cutoff`` (unreadable times count as new)."""
-    times = [time_or_none(record.get("created_time")) for record in records]
+    times = [time_or_none(dig(record, "created_time")) for record in records]
     return bool(times) and all(moment is None or moment >= cutoff for moment in times)
 
 

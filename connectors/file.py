@@ -6,7 +6,8 @@ re-reads only files that changed (and the store's upsert makes a re-read
 harmless). A line that cannot be read is skipped with its line number.
 
 One record per line (JSONL) or row (CSV), with these fields; only the text
-and the creation time are required:
+(empty for a comment without words, such as a sticker) and the creation time
+are required:
 
     id | external_id, text | message, created_at | created_time,
     author | author_name, author_id, post_id, post_url, post_title,
@@ -155,6 +156,8 @@ def csv_rows(path: Path) -> Iterator[Row]:
 
 def comment_from_row(row: Mapping[str, Any]) -> Comment:
     text = _first(row, "text", "message")
+    if text is None and "" in (row.get("text"), row.get("message")):
+        text = ""
     if text is None:
         raise KeyError("no text or message")
     if not isinstance(text, str):

@@ -21,7 +21,7 @@ from pydantic import Field
 from connectors.base import AccountSettings, Connector, classify_by_status, time_or_none
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import NextUrl
+from connectors.pagination import NextUrl, Page
 from monitor.secrets import Secret, redact
 
 # Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
@@ -43,7 +43,15 @@ class GraphSettings(AccountSettings):
     app_secret: Secret | None = None
     api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
     lookback_days: int = Field(14, ge=1, le=365)
-    overlap_minutes: int = Field(15, ge=0, le=24 * 60)
+    overlap_minutes: int = Field(
+        15,
+        ge=0,
+        le=24 * 60,
+        description=(
+            "Minutes re-read behind the newest comment time on each poll. A comment that becomes visible "
+            "later than this after its creation time (held for review, then approved) is not read."
+        ),
+    )
 
 
 class GraphConnector(Connector):
@@ -111,10 +119,22 @@ def appsecret_proof(token: str, app_secret: str) -> str:
     return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
-def records_of(body: Any) -> list[Mapping[str, Any]]:
-    """The objects in a Graph list's ``data``."""
+def records_of(body: Any) -> list[Any]:
+    """The records in an embedded Graph list's ``data``; Graph leaves out an embedded list that is empty."""
     data = body.get("data") if isinstance(body, Mapping) else None
-    return [item for item in data if isinstance(item, Mapping)] if isinstance(data, list) else []
+    return data if isinstance(data, list) else []
+
+
+def page_records(page: Page) -> list[Any]:
+    """The records of a Graph list page, which always has a ``data`` list (empty when there are none).
+
+    A 200 without one is a failed read: treating it as an empty page would end
+    the paging early while the watermark moved past what it never read.
+    """
+    data = page.body.get("data") if isinstance(page.body, Mapping) else None
+    if not isinstance(data, list):
+        raise RetryableError(f"{describe(page.response)} returned a page without a data list")
+    return data
 
 
 def graph_error(response: requests.Response) -> Mapping[str, Any] | None:

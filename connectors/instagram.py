@@ -9,6 +9,10 @@ count moved and whose embedded comments are not the whole story has its
 comments edge read to the end. A poll with nothing new therefore costs one
 request per page of watched media.
 
+Only comments created after a short overlap behind the time watermark are
+kept, so a comment that becomes visible long after its creation time (held for
+review, then approved) is not read.
+
 Instagram comments have no permalink of their own: each points at its media.
 """
 
@@ -25,14 +29,16 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    as_object,
     dig,
+    objects_of,
     parse_time,
     post_title,
     reason_of,
     text_or_none,
     time_or_none,
 )
-from connectors.graph import PAGING, GraphConnector, GraphSettings, records_of
+from connectors.graph import PAGING, GraphConnector, GraphSettings, page_records, records_of
 from connectors.pagination import pages
 
 COMMENT_FIELDS = "id,text,timestamp,username,from,user,hidden"
@@ -73,9 +79,9 @@ class InstagramConnector(GraphConnector):
         window_start = started - timedelta(days=self.settings.watch_days)
         listing = pages(self.http, self._path(f"{self.settings.ig_user_id}/media"), self._media_params(), PAGING)
         for page in listing:
-            media_page = records_of(page.body)
-            watched = [media for media in media_page if not _older_than(media, window_start)]
             batch = Batch(comments=[])
+            media_page = objects_of(page_records(page), "media", batch)
+            watched = [media for media in media_page if not _older_than(media, window_start)]
             for media in watched:
                 self._read_media(media, poll, batch)
             if batch.comments or batch.skipped:
@@ -115,18 +121,18 @@ class InstagramConnector(GraphConnector):
             batch.comments.append(comment)
             poll.newest = max(poll.newest or comment.created_at, comment.created_at)
 
-    def _whole_edge(self, embedded: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+    def _whole_edge(self, embedded: Mapping[str, Any]) -> Iterator[tuple[Any, str | None]]:
         """Every comment and reply on a media: the embedded page, then the rest of the edge."""
         yield from self._with_all_replies(records_of(embedded))
         following = dig(embedded, "paging", "next")
         if isinstance(following, str) and following:
             for page in pages(self.http, following, strategy=PAGING):
-                yield from self._with_all_replies(records_of(page.body))
+                yield from self._with_all_replies(page_records(page))
 
-    def _with_all_replies(self, comments: list[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+    def _with_all_replies(self, comments: list[Any]) -> Iterator[tuple[Any, str | None]]:
         for record in comments:
             yield record, None
-            replies = record.get("replies")
+            replies = dig(record, "replies")
             if not isinstance(replies, Mapping):
                 continue
             parent_id = text_or_none(record.get("id"))
@@ -135,12 +141,12 @@ class InstagramConnector(GraphConnector):
             following = dig(replies, "paging", "next")
             if isinstance(following, str) and following:
                 for page in pages(self.http, following, strategy=PAGING):
-                    for reply in records_of(page.body):
+                    for reply in page_records(page):
                         yield reply, parent_id
 
 
 def comment_from_record(
-    record: Mapping[str, Any],
+    record: Any,
     media: Mapping[str, Any] | None,
     owner_id: str,
     parent_id: str | None = None,
@@ -150,8 +156,7 @@ def comment_from_record(
     The default comment fields carry no author; ``username`` and ``from`` are
     asked for. ``user`` is only present on the account's own comments.
     """
-    if not isinstance(record, Mapping):
-        raise TypeError(f"comment is a {type(record).__name__}, not an object")
+    record = as_object(record, "comment")
     comment_id = text_or_none(record.get("id"))
     if comment_id is None:
         raise KeyError("comment has no id")
@@ -182,11 +187,11 @@ def comment_from_record(
     )
 
 
-def embedded_records(embedded: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+def embedded_records(embedded: Mapping[str, Any]) -> Iterator[tuple[Any, str | None]]:
     """The embedded comments and their embedded replies, each with its parent's id."""
     for record in records_of(embedded):
         yield record, None
-        replies = record.get("replies")
+        replies = dig(record, "replies")
         if isinstance(replies, Mapping):
             for reply in records_of(replies):
                 yield reply, text_or_none(record.get("id"))

@@ -33,10 +33,10 @@ from urllib.parse import quote, unquote
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
+from connectors.base import AccountSettings, Batch, Comment, Connector, as_object, dig, parse_time, reason_of
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import Offset, pages
+from connectors.pagination import Offset, Page, pages
 from monitor.secrets import Secret
 
 PAGE_SIZE = 100
@@ -91,18 +91,29 @@ def comment_urn(record: Mapping[str, Any]) -> str:
     urn = record.get("commentUrn") or record.get("$URN")
     if isinstance(urn, str) and urn:
         return urn
-    return f"urn:li:comment:({record['object']},{record['id']})"
+    post, key = record.get("object"), record.get("id")
+    if not (isinstance(post, str) and post and isinstance(key, str | int) and key):
+        raise KeyError("comment has no commentUrn, nor object and id")
+    return f"urn:li:comment:({post},{key})"
 
 
 def comment_time(record: Mapping[str, Any]) -> int:
     """The newest of a comment's created and lastModified times, epoch ms."""
-    return max(int(dig(record, "created", "time") or 0), int(dig(record, "lastModified", "time") or 0))
+    return max(_whole(dig(record, "created", "time")), _whole(dig(record, "lastModified", "time")))
 
 
-def comment_from_record(record: Mapping[str, Any], post_urn: str, owner_urn: str, title: str | None = None) -> Comment:
+def _whole(value: Any) -> int:
+    """A count or an epoch-ms time; 0 where the value is not a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def comment_from_record(record: Any, post_urn: str, owner_urn: str, title: str | None = None) -> Comment:
     """One element of ``/socialActions/{urn}/comments`` as a Comment."""
+    record = as_object(record, "comment")
     urn = comment_urn(record)
-    created = int(record["created"]["time"])
+    created = record["created"]["time"]
+    if not _whole(created):
+        raise ValueError(f"comment {urn} has no created time")
     modified = dig(record, "lastModified", "time")
     text = dig(record, "message", "text")
     if not isinstance(text, str):
@@ -110,7 +121,11 @@ def comment_from_record(record: Mapping[str, Any], post_urn: str, owner_urn: str
             raise ValueError(f"comment {urn} has neither text nor content")
         text = ""
     actor = record["actor"]
+    if not isinstance(actor, str):
+        raise TypeError(f"comment {urn} actor is not a URN")
     parent = record.get("parentComment")
+    if parent is not None and not isinstance(parent, str):
+        raise TypeError(f"comment {urn} parentComment is not a URN")
     link = FEED_URL.format(urn=post_urn) + f"?commentUrn={quote(parent or urn, safe='')}"
     if parent:
         link += f"&replyUrn={quote(urn, safe='')}"
@@ -124,7 +139,7 @@ def comment_from_record(record: Mapping[str, Any], post_urn: str, owner_urn: str
         parent_id=parent,
         author_id=actor,
         author_name=actor_name(actor, owner_urn),
-        edited_at=parse_time(int(modified)) if isinstance(modified, int) and modified > created else None,
+        edited_at=parse_time(modified) if _whole(modified) > created else None,
         permalink=link,
         by_owner=actor == owner_urn,
     )
@@ -134,6 +149,28 @@ def has_replies(record: Mapping[str, Any]) -> bool:
     """True unless the comment says it has no replies (older versions omit the summary)."""
     count = dig(record, "commentsSummary", "aggregatedTotalComments")
     return not isinstance(count, int) or count > 0
+
+
+def thread_urn(record: Any) -> str | None:
+    """The URN of a comment whose replies may need reading; None when it has none or cannot be read."""
+    if not isinstance(record, Mapping) or not has_replies(record):
+        return None
+    try:
+        return comment_urn(record)
+    except KeyError:
+        return None
+
+
+def elements_of(page: Page) -> list[Any]:
+    """The records of a list page, which always has an ``elements`` list (empty when there are none).
+
+    A 200 without one is a failed read: taken as an empty page it would end the
+    paging early while the watermark moved past what it never read.
+    """
+    elements = dig(page.body, "elements")
+    if not isinstance(elements, list):
+        raise RetryableError(f"{describe(page.response)} returned a page without an elements list")
+    return elements
 
 
 def seconds_to_midnight_utc(now: datetime) -> float:
@@ -198,7 +235,7 @@ class LinkedInConnector(Connector):
         """Posts newer than every watched one (all recent ones on a first poll), urn → title, newest first."""
         found: dict[str, str | None] = {}
         for page in pages(self.http, "posts", self._posts_params(), Offset()):
-            for post in dig(page.body, "elements") or []:
+            for post in elements_of(page):
                 urn = post.get("id") if isinstance(post, Mapping) else None
                 if not isinstance(urn, str):
                     continue
@@ -216,14 +253,18 @@ class LinkedInConnector(Connector):
         for start in range(0, len(urns), METADATA_BATCH):
             chunk = urns[start : start + METADATA_BATCH]
             ids = ",".join(quote(urn, safe="") for urn in chunk)
-            body = self.http.get_json(f"socialMetadata?ids=List({ids})")
-            body = body if isinstance(body, Mapping) else {}
-            results = {unquote(key): value for key, value in (body.get("results") or {}).items()}
-            errors = {unquote(key): value for key, value in (body.get("errors") or {}).items()}
+            path = f"socialMetadata?ids=List({ids})"
+            body, response = self.http.fetch_json("GET", path)
+            found = dig(body, "results")
+            if not isinstance(found, Mapping):
+                raise RetryableError(f"{describe(response)} returned no results object")
+            results = {unquote(key): value for key, value in found.items()}
+            errors = dig(body, "errors")
+            errors = {unquote(key): value for key, value in errors.items()} if isinstance(errors, Mapping) else {}
             for urn in chunk:
-                summary = dig(results.get(urn) or {}, "commentSummary") or {}
                 if urn in results:
-                    counts[urn] = [int(summary.get("count") or 0), int(summary.get("topLevelCount") or 0)]
+                    summary = dig(results, urn, "commentSummary")
+                    counts[urn] = [_whole(dig(summary, "count")), _whole(dig(summary, "topLevelCount"))]
                     continue
                 status = dig(errors.get(urn) or {}, "status")
                 if status in GONE_STATUSES:
@@ -238,13 +279,14 @@ class LinkedInConnector(Connector):
         batch = Batch(comments=[])
         newest = since
         top_level = self._read_comments(post_urn)
-        threads = [record for record in top_level if has_replies(record)] if replies_moved else []
-        replies = [reply for record in threads for reply in self._read_comments(comment_urn(record))]
+        threads = [urn for record in top_level if (urn := thread_urn(record))] if replies_moved else []
+        replies = [reply for urn in threads for reply in self._read_comments(urn)]
         for record in [*top_level, *replies]:
             try:
                 comment = comment_from_record(record, post_urn, self.settings.organization_urn, title)
             except (KeyError, TypeError, ValueError) as exc:
-                batch.skipped.append(f"comment {record.get('id', '?')} on {post_urn}: {type(exc).__name__}: {exc}")
+                where = f"comment {dig(record, 'id') or '?'} on {post_urn}"
+                batch.skipped.append(f"{where}: {type(exc).__name__}: {reason_of(exc)}")
                 continue
             moment = comment_time(record)
             newest = max(newest, moment)
@@ -252,13 +294,12 @@ class LinkedInConnector(Connector):
                 batch.comments.append(comment)
         return batch, newest
 
-    def _read_comments(self, urn: str) -> list[dict[str, Any]]:
+    def _read_comments(self, urn: str) -> list[Any]:
         path = f"socialActions/{quote(urn, safe='')}/comments"
         return [
             record
             for page in pages(self.http, path, {"start": 0, "count": PAGE_SIZE}, Offset())
-            for record in dig(page.body, "elements") or []
-            if isinstance(record, Mapping)
+            for record in elements_of(page)
         ]
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:

@@ -28,10 +28,19 @@ from typing import Any, ClassVar, Literal
 import requests
 from pydantic import Field, field_validator
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    Connector,
+    as_object,
+    dig,
+    parse_time,
+    reason_of,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import PageToken, pages
+from connectors.pagination import Page, PageToken, pages
 from monitor.secrets import Secret
 
 TWEET_FIELDS = (
@@ -71,31 +80,58 @@ def snowflake_time(post_id: str) -> datetime:
     return datetime.fromtimestamp(((int(post_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, tz=UTC)
 
 
+def is_post_id(value: Any) -> bool:
+    """True for an X id: a 64-bit number, as text or a number."""
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return text.isascii() and text.isdigit() and int(text) < 2**64
+
+
+def checked_id(value: Any) -> str:
+    if not is_post_id(value):
+        raise ValueError(f"post id {str(value)[:40]!r} is not an X id")
+    return str(value)
+
+
+def references(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The post's ``referenced_tweets`` (none when absent)."""
+    found = record.get("referenced_tweets") or []
+    if not isinstance(found, list):
+        raise TypeError("referenced_tweets is not a list")
+    return [as_object(each, "a referenced post") for each in found]
+
+
+def edit_history(record: Mapping[str, Any]) -> list[str]:
+    """The post's ``edit_history_tweet_ids``, oldest first (none when absent)."""
+    history = record.get("edit_history_tweet_ids") or []
+    if not isinstance(history, list) or not all(isinstance(each, str | int) for each in history):
+        raise TypeError("edit_history_tweet_ids is not a list of ids")
+    return [str(each) for each in history]
+
+
 def is_retweet(record: Mapping[str, Any]) -> bool:
-    return any(ref.get("type") == "retweeted" for ref in record.get("referenced_tweets") or [])
+    return any(ref.get("type") == "retweeted" for ref in references(record))
 
 
 def is_superseded(record: Mapping[str, Any]) -> bool:
-    history = record.get("edit_history_tweet_ids") or []
-    return bool(history) and history[-1] != record.get("id")
+    history = edit_history(record)
+    return bool(history) and history[-1] != str(record.get("id"))
 
 
-def comment_from_record(record: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]], owner_id: str) -> Comment:
+def comment_from_record(record: Any, users: Mapping[str, Mapping[str, Any]], owner_id: str) -> Comment:
     """One v2 post object (with ``includes.users`` by id) as a Comment."""
-    post_id = str(record["id"])
-    if not post_id.isdigit():
-        raise ValueError(f"post id {post_id!r} is not numeric")
-    history = [str(each) for each in record.get("edit_history_tweet_ids") or [post_id]]
-    original = history[0]
-    version_time = parse_time(record["created_at"]) if record.get("created_at") else snowflake_time(post_id)
+    record = as_object(record, "post")
+    post_id = checked_id(record["id"])
+    history = edit_history(record) or [post_id]
+    original = checked_id(history[0])
     edited = len(history) > 1
-    author_id = record.get("author_id")
+    version_time = parse_time(record["created_at"]) if record.get("created_at") else snowflake_time(post_id)
+    author_id = _text(record.get("author_id"))
     author = users.get(author_id, {}) if author_id else {}
-    username = author.get("username")
+    username = _text(author.get("username"))
     text = dig(record, "note_tweet", "text") or record.get("text")
     if not isinstance(text, str):
         raise ValueError(f"post {post_id} has no text")
-    conversation = record.get("conversation_id")
+    conversation = _text(record.get("conversation_id"))
     return Comment(
         external_id=original,
         text=html.unescape(text),
@@ -103,7 +139,7 @@ def comment_from_record(record: Mapping[str, Any], users: Mapping[str, Mapping[s
         post_id=conversation,
         post_url=status_url(None, conversation) if conversation else None,
         parent_id=next(
-            (ref.get("id") for ref in record.get("referenced_tweets") or [] if ref.get("type") == "replied_to"),
+            (_text(ref.get("id")) for ref in references(record) if ref.get("type") == "replied_to"),
             None,
         ),
         author_id=author_id,
@@ -119,35 +155,67 @@ def status_url(username: str | None, post_id: str) -> str:
 
 
 def _display_name(author: Mapping[str, Any]) -> str | None:
-    name, username = author.get("name"), author.get("username")
+    name, username = _text(author.get("name")), _text(author.get("username"))
     if name and username:
         return f"{name} (@{username})"
     return name or (f"@{username}" if username else None)
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def checked_page(page: Page) -> Mapping[str, Any]:
+    """The page's body, when it has a ``data`` list or is X's empty page (no ``data``, ``meta.result_count`` 0).
+
+    Any other 200 is a failed read: taken as an empty page it would move the
+    bookmark past posts it never read.
+    """
+    body = page.body if isinstance(page.body, Mapping) else {}
+    data = body.get("data")
+    if isinstance(data, list) or (data is None and dig(body, "meta", "result_count") == 0):
+        return body
+    raise RetryableError(f"{describe(page.response)} returned a page without a data list")
+
+
+def posts_of(body: Mapping[str, Any]) -> list[Any]:
+    data = body.get("data")
+    return data if isinstance(data, list) else []
+
+
 def batch_from_page(body: Mapping[str, Any], owner_id: str) -> Batch:
     """One page of a v2 response: its comments, and what was skipped and why."""
-    users = {user["id"]: user for user in dig(body, "includes", "users") or [] if "id" in user}
     batch = Batch(comments=[], skipped=partial_errors(body))
-    for record in body.get("data") or []:
-        if not isinstance(record, Mapping) or is_retweet(record) or is_superseded(record):
-            continue
+    users = users_of(body)
+    for record in posts_of(body):
         try:
-            batch.comments.append(comment_from_record(record, users, owner_id))
+            post = as_object(record, "post")
+            if is_retweet(post) or is_superseded(post):
+                continue
+            batch.comments.append(comment_from_record(post, users, owner_id))
         except (KeyError, TypeError, ValueError) as exc:
-            batch.skipped.append(f"post {record.get('id', '?')}: {type(exc).__name__}: {exc}")
+            batch.skipped.append(f"post {dig(record, 'id') or '?'}: {type(exc).__name__}: {reason_of(exc)}")
     return batch
 
 
+def users_of(body: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``includes.users`` by id."""
+    users = dig(body, "includes", "users")
+    if not isinstance(users, list):
+        return {}
+    return {user["id"]: user for user in users if isinstance(user, Mapping) and isinstance(user.get("id"), str)}
+
+
 def newest_id(body: Mapping[str, Any], newest: int | None) -> int | None:
-    ids = [int(record["id"]) for record in body.get("data") or [] if str(record.get("id", "")).isdigit()]
+    ids = [int(found) for record in posts_of(body) if is_post_id(found := dig(record, "id"))]
     return max(ids, default=newest) if newest is None else max([newest, *ids])
 
 
 def partial_errors(body: Mapping[str, Any]) -> list[str]:
     """Items X could not include in a 200 response (e.g. a deleted or suspended author)."""
     notes = []
-    for error in body.get("errors") or []:
+    errors = body.get("errors")
+    for error in errors if isinstance(errors, list) else []:
         if isinstance(error, Mapping):
             what = error.get("title") or error.get("type") or "error"
             item = error.get("resource_id") or error.get("value") or "?"
@@ -172,7 +240,7 @@ class XConnector(Connector):
         for page in pages(self.http, path, params, paging, self.settings.max_pages):
             if held is not None:
                 yield held
-            body = page.body if isinstance(page.body, Mapping) else {}
+            body = checked_page(page)
             held = batch_from_page(body, self.settings.user_id)
             newest = newest_id(body, newest)
         if held is None:

@@ -11,7 +11,9 @@ new replies). For the threads in the window the bookmark keeps each one's
 count moved, or a new one with more replies than were embedded, has its replies
 read with ``comments.list``. With nothing new, a poll is one request (while the
 reply window fits in one page of 100 threads). Replies on threads older than
-the window are not seen.
+the window are not seen. A comment that becomes visible long after its
+creation time (held for review, then approved) is already behind the overlap
+when it appears, so it is not read either.
 
 Every request costs quota units; ``quota_units`` counts them. The daily quota
 resets at midnight Pacific time, which is when a ``quotaExceeded`` account is
@@ -37,6 +39,7 @@ from connectors.base import (
     classify_by_status,
     dig,
     html_to_text,
+    objects_of,
     parse_time,
     reason_of,
     text_or_none,
@@ -44,7 +47,7 @@ from connectors.base import (
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import PageToken, pages
+from connectors.pagination import Page, PageToken, pages
 from monitor.secrets import Secret, redact
 
 PAGING = PageToken(("nextPageToken",), "pageToken")
@@ -84,7 +87,15 @@ class YouTubeSettings(AccountSettings):
     access_token: Secret | None = None
     lookback_days: int = Field(14, ge=1, le=365)
     reply_window_days: int = Field(7, ge=0, le=365)
-    overlap_minutes: int = Field(15, ge=0, le=24 * 60)
+    overlap_minutes: int = Field(
+        15,
+        ge=0,
+        le=24 * 60,
+        description=(
+            "Minutes re-read behind the newest comment time on each poll. A comment that becomes visible "
+            "later than this after its creation time (held for review, then approved) is not read."
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_credential(self) -> YouTubeSettings:
@@ -157,8 +168,8 @@ class YouTubeConnector(Connector):
         }
         try:
             for page in pages(self.http, "commentThreads", params, PAGING):
-                threads = items_of(page.body)
                 batch = Batch(comments=[])
+                threads = objects_of(items_of(page), "thread", batch)
                 for thread in threads:
                     self._read_thread(thread, poll, batch)
                 if batch.comments or batch.skipped:
@@ -192,7 +203,7 @@ class YouTubeConnector(Connector):
     def _replies(self, thread: Mapping[str, Any], top: Comment, poll: _Poll, batch: Batch) -> list[Any]:
         """The embedded replies, or all of them when a new thread or a moved count says some are missing."""
         total = dig(thread, "snippet", "totalReplyCount")
-        total = total if isinstance(total, int) else 0
+        total = total if isinstance(total, int) and not isinstance(total, bool) else 0
         embedded = dig(thread, "replies", "comments")
         replies = embedded if isinstance(embedded, list) else []
         watched = top.created_at >= poll.reply_horizon
@@ -207,9 +218,9 @@ class YouTubeConnector(Connector):
             poll.counts[top.external_id] = total
         return replies
 
-    def _all_replies(self, parent_id: str) -> list[Mapping[str, Any]]:
+    def _all_replies(self, parent_id: str) -> list[Any]:
         params = {"part": "snippet", "parentId": parent_id, "maxResults": PAGE_SIZE, "textFormat": "plainText"}
-        return [record for page in pages(self.http, "comments", params, PAGING) for record in items_of(page.body)]
+        return [record for page in pages(self.http, "comments", params, PAGING) for record in items_of(page)]
 
     @staticmethod
     def _keep(comment: Comment, poll: _Poll, batch: Batch) -> None:
@@ -354,9 +365,16 @@ def seconds_until_quota_reset(now: datetime) -> float:
     return max(0.0, (midnight.astimezone(UTC) - now.astimezone(UTC)).total_seconds())
 
 
-def items_of(body: Any) -> list[Mapping[str, Any]]:
-    items = body.get("items") if isinstance(body, Mapping) else None
-    return [item for item in items if isinstance(item, Mapping)] if isinstance(items, list) else []
+def items_of(page: Page) -> list[Any]:
+    """The records of a list page, which always has an ``items`` list (empty when there are none).
+
+    A 200 without one is a failed read: treating it as an empty page would end
+    the paging early while the watermark moved past what it never read.
+    """
+    items = page.body.get("items") if isinstance(page.body, Mapping) else None
+    if not isinstance(items, list):
+        raise RetryableError(f"{describe(page.response)} returned a page without an items list")
+    return items
 
 
 def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:
@@ -369,4 +387,3 @@ def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:
 def _thread_time(thread: Mapping[str, Any]) -> datetime:
     moment = time_or_none(dig(thread, "snippet", "topLevelComment", "snippet", "publishedAt"))
     return moment if moment is not None else datetime.max.replace(tzinfo=UTC)
-

@@ -409,3 +409,67 @@ def test_steady_state_of_a_500_post_page_costs_at_most_ten_requests() -> None:
     assert figures["platform"] == "facebook"
     assert figures["steady_state_requests"] <= 10
     assert figures["naive_requests"] > 500
+
+
+def fetch_until_failure(made: FacebookConnector, bookmark: dict[str, Any] | None = None) -> tuple[list[Batch], Any]:
+    """The batches a fetch yielded before it raised, and what it raised."""
+    batches: list[Batch] = []
+    with pytest.raises(RetryableError) as raised:
+        batches.extend(made.fetch(bookmark))
+    return batches, raised.value
+
+
+@pytest.mark.parametrize("body", [{}, {"data": None}, {"data": {"id": "1"}}, {"paging": {}}, []])
+def test_a_posts_page_without_a_data_list_is_retried_and_moves_no_bookmark(
+    rsps: responses.RequestsMock, body: Any
+) -> None:
+    serve(rsps, POSTS, {None: fixture("posts_p1.json"), "QVFIUkNvc3RzUDI": body})
+    serve(rsps, COFFEE_COMMENTS, {"QVFIUk1vcmVDb20": fixture("post_comments_p2.json")})
+
+    batches, error = fetch_until_failure(connector())
+
+    assert comments_of(batches)  # the first page's comments are kept
+    assert all(batch.bookmark is None for batch in batches)
+    assert "without a data list" in str(error)
+    assert "access_token" not in str(error) and TOKEN not in str(error)
+
+
+def test_a_comments_edge_page_without_data_is_retried(rsps: responses.RequestsMock) -> None:
+    serve(rsps, POSTS, {None: fixture("posts_p1.json")})
+    serve(rsps, COFFEE_COMMENTS, {"QVFIUk1vcmVDb20": {}})
+
+    batches, _ = fetch_until_failure(connector())
+
+    assert all(batch.bookmark is None for batch in batches)
+
+
+def test_a_post_without_comments_is_not_an_error(rsps: responses.RequestsMock) -> None:
+    post = {"id": f"{PAGE_ID}_1", "message": "Quiet", "created_time": "2026-05-09T10:00:00+0000"}
+    serve(rsps, POSTS, {None: {"data": [post]}})
+
+    batches = run(connector())
+
+    assert [(batch.comments, batch.skipped, batch.bookmark) for batch in batches] == [
+        ([], [], {"since": NOW.isoformat()})
+    ]
+
+
+def test_records_that_are_not_objects_are_skipped_with_a_reason(rsps: responses.RequestsMock) -> None:
+    page = fixture("posts_p2.json")
+    post_id = page["data"][0]["id"]
+    page["data"][0]["comments"]["data"][1:1] = [None, ["a list"]]
+    page["data"].insert(0, None)
+    serve(rsps, POSTS, {None: page, "QVFIUkVtcHR5": fixture("posts_empty.json")})
+    batches = run(connector())
+    rsps.reset()
+    serve(rsps, POSTS, {None: fixture("posts_p2.json"), "QVFIUkVtcHR5": fixture("posts_empty.json")})
+    unspoiled = run(connector())
+
+    skipped = [reason for batch in batches for reason in batch.skipped]
+    assert skipped[:3] == [
+        "post is null, not an object",
+        f"post {post_id}: comment is null, not an object",
+        f"post {post_id}: comment is a list, not an object",
+    ]
+    assert skipped[3:] == [reason for batch in unspoiled for reason in batch.skipped]
+    assert comments_of(batches).keys() == comments_of(unspoiled).keys()

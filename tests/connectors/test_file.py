@@ -270,3 +270,27 @@ def test_sample_data_covers_every_category_and_the_harmless_lookalikes() -> None
     assert any("lifesaver" in row["text"] and row["expected"] == "none" for row in rows)
     scam = [row["text"] for row in rows if row["expected"] == "misrepresentation"]
     assert any("WhatsApp" in text and "Brightwater" in text.title() for text in scam)
+
+
+def test_an_empty_text_is_a_comment_without_words_but_a_missing_one_is_skipped(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "stickers.jsonl",
+        jsonl(
+            {"id": "sticker", "text": "", "created_at": "2026-05-10T10:00:00Z"},
+            {"id": "spaces", "text": "   ", "created_at": "2026-05-10T10:00:00Z"},
+            {"id": "missing", "created_at": "2026-05-10T10:00:00Z"},
+        ),
+    )
+
+    read = read_comments(path)
+
+    assert [(comment.external_id, comment.text) for comment in read.comments] == [("sticker", ""), ("spaces", "")]
+    assert [reason.split(": ", 1)[1] for reason in read.skipped] == ["no text or message"]
+
+
+def test_a_lone_surrogate_in_an_export_is_read_as_the_replacement_character(tmp_path: Path) -> None:
+    path = write(tmp_path / "export.jsonl", '{"id": "s", "text": "bad \\ud800 pair \\ud83e\\udd28", "created_at": 0}\n')
+
+    [comment] = read_comments(path).comments
+
+    assert comment.text == "bad \ufffd pair 🤨"

@@ -350,3 +350,31 @@ def test_economy_bench_steady_state_is_one_listing_request_per_hundred_watched_p
     assert figures["steady_state_requests"] == 5  # 500 watched posts / 100 per page
     assert figures["first_poll_requests"] == 15  # plus the ten posts with more comments than embedded
     assert figures["naive_requests"] > 1000
+
+
+@pytest.mark.parametrize("where", ["media page 2", "comments edge"])
+def test_a_page_without_a_data_list_is_retried_and_moves_no_bookmark(rsps: responses.RequestsMock, where: str) -> None:
+    if where == "media page 2":
+        serve(rsps, page2={})
+    else:
+        serve(rsps, media3_rest={"paging": {}})
+
+    batches: list[Batch] = []
+    with pytest.raises(RetryableError, match="without a data list"):
+        batches.extend(make_connector().fetch(None))
+
+    assert all(batch.bookmark is None for batch in batches)
+
+
+def test_media_and_comments_that_are_not_objects_are_skipped_with_a_reason(rsps: responses.RequestsMock) -> None:
+    page1 = fixture("media_p1.json")
+    page1["data"][0]["comments"]["data"].insert(0, 7)
+    page1["data"].insert(0, None)
+    serve(rsps, page1=page1)
+
+    batches, _ = run(make_connector(), None)
+
+    skipped = [reason for batch in batches for reason in batch.skipped]
+    assert "media is null, not an object" in skipped
+    assert f"media {page1['data'][1]['id']}: comment is an int, not an object" in skipped
+    assert "17850000000000011" in comments_of(batches)

@@ -369,3 +369,67 @@ def test_steady_state_poll_of_an_organisation_with_500_posts_costs_six_requests(
     assert figures["comments_read_on_steady_poll"] == 0
     assert figures["comments_read_on_first_poll"] > 100
     assert figures["naive_requests"] == 505
+
+
+def serve_bodies(rsps: responses.RequestsMock, spoiled: dict[tuple[str, str], Any]) -> None:
+    """The first poll's answers, with the body for each (path, start) in ``spoiled`` replaced."""
+    pages = {
+        ("posts", "0"): "posts_p1.json",
+        ("posts", "2"): "posts_p2.json",
+        ("socialMetadata", "0"): "metadata.json",
+        (comments_path(P3), "0"): "comments_post3_p1.json",
+        (comments_path(P3), "2"): "comments_post3_p2.json",
+        (comments_path(C1), "0"): "replies_c1.json",
+        (comments_path(P1), "0"): "comments_post1.json",
+    }
+
+    def answer(path: str) -> Any:
+        def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            start = parse_qs(urlsplit(request.url or "").query).get("start", ["0"])[0]
+            body = spoiled[(path, start)] if (path, start) in spoiled else fixture(pages[(path, start)])
+            return 200, {}, json.dumps(body)
+
+        return reply
+
+    for path in {path for path, _ in pages}:
+        rsps.add_callback(responses.GET, re.compile(re.escape(f"{REST}/{path}") + r"(\?.*)?$"), callback=answer(path))
+
+
+@pytest.mark.parametrize(
+    ("where", "body", "words"),
+    [
+        (("posts", "2"), {}, "without an elements list"),
+        (("socialMetadata", "0"), {"statuses": {}}, "no results object"),
+        ((comments_path(P3), "2"), {"paging": {"start": 2, "count": 2}}, "without an elements list"),
+        ((comments_path(P3), "0"), {"elements": {"id": "1"}}, "without an elements list"),
+    ],
+    ids=["posts", "metadata", "comments", "comments-elements-object"],
+)
+def test_a_page_without_its_records_is_retried_and_moves_no_bookmark(
+    where: tuple[str, str], body: Any, words: str
+) -> None:
+    batches: list[Batch] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve_bodies(rsps, {where: body})
+        with pytest.raises(RetryableError, match=words):
+            batches.extend(connector().fetch(None))
+
+    assert all(batch.bookmark is None for batch in batches)
+
+
+def test_comments_that_are_not_objects_or_have_no_urn_are_skipped_with_reasons() -> None:
+    page = fixture("comments_post3_p2.json")
+    reply_less = {key: value for key, value in page["elements"][1].items() if key != "commentsSummary"}
+    urnless = {key: value for key, value in reply_less.items() if key not in ("commentUrn", "$URN", "object")}
+    page["elements"] = [None, urnless, page["elements"][1]]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve_bodies(rsps, {(comments_path(P3), "2"): page})
+        batches = list(connector().fetch(None))
+
+    skipped = [reason for batch in batches for reason in batch.skipped]
+    assert set(comments_of(batches)) == {C1, C2, C5, R1, O2}
+    assert skipped == [
+        f"comment ? on {P3}: TypeError: comment is null, not an object",
+        f"comment {urnless['id']} on {P3}: KeyError: comment has no commentUrn, nor object and id",
+    ]
+    assert batches[-1].bookmark is not None

@@ -391,3 +391,80 @@ def test_steady_state_poll_of_an_account_with_500_posts_costs_one_request() -> N
     assert figures["first_poll_requests"] == 2
     assert figures["comments_read_on_first_poll"] > 100
     assert figures["naive_requests"] == 501
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"meta": {"result_count": 3}}, {"meta": {}}, {"data": {"id": "1"}}, []],
+    ids=["empty-object", "count-without-data", "meta-without-count", "object-data", "list"],
+)
+def test_a_page_without_data_that_is_not_the_empty_page_is_retried(body: Any) -> None:
+    batches: list[Batch] = []
+    with responses.RequestsMock() as rsps:
+        serve(rsps, SEARCH, {None: fixture("search_p1.json"), NEXT_TOKEN: body})
+        with pytest.raises(RetryableError, match="without a data list"):
+            batches.extend(connector().fetch({"since_id": ROOT}))
+
+    assert all(batch.bookmark is None for batch in batches)
+    assert EDIT_ORIGINAL in comments_of(batches)  # the first page is kept; the next poll reads the rest
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        [],
+        "2053399643550654481",
+        {"id": REPLY, "text": "hi", "referenced_tweets": [None]},
+        {"id": REPLY, "text": "hi", "referenced_tweets": {"type": "retweeted"}},
+        {"id": REPLY, "text": "hi", "edit_history_tweet_ids": 5},
+        {"id": REPLY, "text": "hi", "edit_history_tweet_ids": [{"id": REPLY}]},
+        {"id": "9" * 40, "text": "an id too large for 64 bits"},
+        {"id": "²", "text": "a digit that is not ASCII"},
+    ],
+    ids=[
+        "null",
+        "list",
+        "text",
+        "null-reference",
+        "object-references",
+        "number-history",
+        "object-in-history",
+        "huge-id",
+        "unicode-digit-id",
+    ],
+)
+def test_one_malformed_post_is_skipped_with_a_reason_and_the_rest_of_the_page_read(bad: Any) -> None:
+    page = fixture("search_p2.json")
+    good = page["data"][0]["id"]
+    page["data"].insert(0, bad)
+    with responses.RequestsMock() as rsps:
+        serve(rsps, SEARCH, {None: page})
+        batches = list(connector().fetch({"since_id": ROOT}))
+
+    assert list(comments_of(batches)) == [good]
+    assert len(batches[-1].skipped) == 1 and batches[-1].skipped[0].strip()
+    readable_ids = [good, *([bad["id"]] if isinstance(bad, dict) and bad["id"] == REPLY else [])]
+    assert batches[-1].bookmark == {"since_id": max(readable_ids, key=int)}
+
+
+def test_optional_fields_of_the_wrong_type_are_left_out_and_the_post_kept() -> None:
+    page = fixture("search_p2.json")
+    page["data"][0].update(author_id={"id": "1"}, conversation_id=["1"], referenced_tweets=[{"type": "replied_to"}])
+    with responses.RequestsMock() as rsps:
+        serve(rsps, SEARCH, {None: page})
+        batches = list(connector().fetch({"since_id": ROOT}))
+
+    [comment] = comments_of(batches).values()
+    assert (comment.author_id, comment.post_id, comment.parent_id) == (None, None, None)
+    assert batches[-1].skipped == []
+
+
+def test_a_malformed_users_expansion_does_not_stop_the_page() -> None:
+    page = fixture("search_p2.json")
+    page["includes"]["users"] = [None, "user", {"id": ["x"]}, *page["includes"]["users"]]
+    with responses.RequestsMock() as rsps:
+        serve(rsps, SEARCH, {None: page})
+        batches = list(connector().fetch({"since_id": ROOT}))
+
+    assert [comment.author_name for comment in comments_of(batches).values()] == ["Mark O'Neill (@markoneill)"]

@@ -407,3 +407,37 @@ def test_economy_bench_steady_state_is_one_request() -> None:
     assert figures["steady_state_requests"] == 1
     assert figures["steady_state_quota_units"] == 1
     assert figures["naive_requests"] > 100
+
+
+@pytest.mark.parametrize("where", ["threads page", "replies page"])
+def test_a_page_without_an_items_list_is_retried_and_moves_no_bookmark(
+    rsps: responses.RequestsMock, where: str
+) -> None:
+    garbage = {"kind": "youtube#commentThreadListResponse", "items": None}
+    if where == "threads page":
+        serve(rsps, page1=garbage)
+    else:
+        serve(rsps, replies2={"kind": "youtube#commentListResponse", "pageInfo": {"totalResults": 0}})
+
+    batches: list[Batch] = []
+    with pytest.raises(RetryableError, match="without an items list"):
+        batches.extend(make_connector().fetch(None))
+
+    assert all(batch.bookmark is None for batch in batches)
+
+
+def test_threads_and_replies_that_are_not_objects_are_skipped_with_a_reason(rsps: responses.RequestsMock) -> None:
+    page = fixture("threads_p1.json")
+    page["items"][1:1] = [None, "thread"]
+    replies = fixture("replies_t4_p2.json")
+    replies["items"].append([1])
+    serve(rsps, page1=page, replies2=replies)
+    batches, _ = run(make_connector(), None)
+    rsps.reset()
+    serve(rsps)
+    unspoiled, _ = run(make_connector(), None)
+
+    skipped = [reason for batch in batches for reason in batch.skipped]
+    assert skipped[:2] == ["thread is null, not an object", "thread is a str, not an object"]
+    assert f"reply in thread {T4}: comment is missing or not an object" in skipped
+    assert comments_of(batches).keys() == comments_of(unspoiled).keys()
