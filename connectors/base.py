@@ -162,6 +162,9 @@ def classify_by_status(response: requests.Response, detail: str = "") -> Connect
     return FatalError(f"{where} failed ({status}){suffix}")
 
 
+_COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
+
+
 def parse_time(value: Any) -> datetime:
     """Platform time (ISO 8601 with or without zone, or epoch seconds/ms) → aware UTC."""
     try:
@@ -179,7 +182,7 @@ def _as_utc(value: Any) -> datetime:
     elif isinstance(value, str) and value:
         text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         # Graph API writes +0000; fromisoformat in 3.11 wants +00:00.
-        text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)
+        text = _COMPACT_OFFSET.sub(r"\1:\2", text)
         moment = datetime.fromisoformat(text)
     else:
         raise ValueError(f"not a time: {value!r}")

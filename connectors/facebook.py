@@ -201,7 +201,7 @@ def _post_key(post_id: str | None, permalink: str | None) -> str | None:
 
 
 def _permalink_ids(permalink: str | None) -> tuple[str | None, str | None]:
-    if not permalink:
+    if not permalink or "comment_id=" not in permalink:
         return None, None
     query = parse_qs(urlsplit(permalink).query)
     comment = query.get("comment_id", [None])[0]
