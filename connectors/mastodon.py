@@ -234,7 +234,7 @@ def _error_text(response: requests.Response) -> str:
 
 def _records(body: Any) -> list[Any]:
     if not isinstance(body, list):
-        raise FatalError("notifications response is not a list")
+        raise RetryableError("notifications response is not a list")
     return body
 
 

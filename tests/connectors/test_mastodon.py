@@ -260,6 +260,12 @@ def test_5xx_is_retried_inline_then_succeeds(rsps: responses.RequestsMock) -> No
     assert len(waits) == 1
 
 
+def test_a_body_that_is_not_a_list_is_retried_and_moves_no_bookmark(rsps: responses.RequestsMock) -> None:
+    rsps.add(responses.GET, NOTIFICATIONS, json={"unexpected": "object"})
+    with pytest.raises(RetryableError, match="not a list"):
+        run(connector(), {"min_id": "4000"})
+
+
 def test_connection_failure_is_retryable(rsps: responses.RequestsMock) -> None:
     rsps.add(responses.GET, NOTIFICATIONS, body=requests.exceptions.ConnectionError("refused"))
     with pytest.raises(RetryableError):
