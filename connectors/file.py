@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import ValidationInfo, field_validator
+
 from connectors.base import AccountSettings, Batch, Comment, Connector, parse_time
 from connectors.errors import FatalError
 
@@ -35,8 +37,15 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 
 
 class FileSettings(AccountSettings):
+    # A relative path is read beside the config file (the loader says where that is).
     path: Path
     platform_label: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _beside_the_config(cls, value: Path, info: ValidationInfo) -> Path:
+        config_dir = (info.context or {}).get("config_dir")
+        return value if value.is_absolute() or config_dir is None else Path(config_dir) / value
 
 
 @dataclass(slots=True)

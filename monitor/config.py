@@ -237,7 +237,7 @@ def _account(path: Path, index: int, entry: Any, defaults: PollDefaults) -> Acco
                 "jitter": schedule.get("jitter", defaults.jitter),
             }
         )
-        connector = model.model_validate(connector_keys)
+        connector = model.model_validate(connector_keys, context={"config_dir": path.parent})
     except ValidationError as exc:
         raise ConfigError(_describe(path, exc, prefix=label)) from None
     enabled = schedule.get("enabled", True)

@@ -46,6 +46,7 @@ DIGEST_JOB = "digest"
 RETENTION_JOB = "retention"
 HEARTBEAT_JOB = "heartbeat"
 NOTIFIER_LEASE = "notifier"
+NOTIFIER_LEASE_TTL = timedelta(minutes=15)
 
 
 class Service:
@@ -57,7 +58,8 @@ class Service:
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
         self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
-        self.notifier = Notifier(app.settings, app.store, app.now)
+        self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
+        self.sending = threading.Lock()
         self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}
         self.held: set[str] = set()
         self.polling: set[str] = set()
@@ -227,12 +229,20 @@ class Service:
 
     @contextmanager
     def notifier_lease(self) -> Iterator[bool]:
-        ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, self.lease_ttl, self.app.now())
-        try:
-            yield ours
-        finally:
-            if ours:
-                self.store.release_lease(NOTIFIER_LEASE, self.owner)
+        """Send only while no other instance is sending, and one thread of this one at a time.
+
+        The lock comes first: the database lease is re-entrant for its owner, so
+        it keeps other instances out but not this instance's other threads. The
+        lease outlives a slow send (retries with backoff) several times over.
+        """
+        with self.sending:
+            ttl = max(self.lease_ttl, NOTIFIER_LEASE_TTL)
+            ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, ttl, self.app.now())
+            try:
+                yield ours
+            finally:
+                if ours:
+                    self.store.release_lease(NOTIFIER_LEASE, self.owner)
 
     def release_leases(self) -> None:
         for name in list(self.held):

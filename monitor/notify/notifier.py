@@ -7,6 +7,7 @@ build one message, deliver it with retries, and only then write the log.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ class Notifier:
         now: Callable[[], datetime],
         *,
         sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
         channels: Sequence[Channel] | None = None,
         http: requests.Session | None = None,
     ) -> None:
@@ -75,7 +77,9 @@ class Notifier:
         self.config: NotifySettings = settings.notify
         self.store = store
         self.now = now
-        self.sleep = sleep
+        self.stop = stop or threading.Event()
+        # Waits between retries end early when the service is stopping.
+        self.sleep = sleep if stop is None else stop.wait
         self.policy = Policy.from_settings(self.config)
         self.presenter = presenter_for(settings)
         self.channels = list(channels) if channels is not None else channels_for(settings, http)
@@ -239,6 +243,8 @@ class Notifier:
                 if exc.permanent or attempt == attempts:
                     return self._failed(channel, recipient, exc, attempt)
                 self.sleep(backoff * 2 ** (attempt - 1))
+                if self.stop.is_set():  # not recorded, so it goes out after the restart
+                    return self._failed(channel, recipient, exc, attempt)
             else:
                 self._recovered(channel, recipient)
                 return None

@@ -133,3 +133,9 @@ def _env_names(text: str) -> set[str]:
     import re
 
     return set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', text))
+
+
+def test_a_file_accounts_relative_path_is_read_beside_the_config(tmp_path: Path) -> None:
+    account = "[[accounts]]\nname = 'import'\nplatform = 'file'\npath = 'exports/a.jsonl'\n"
+    settings = config.load(write(tmp_path, account))
+    assert settings.accounts[0].connector.path == tmp_path / "exports" / "a.jsonl"  # type: ignore[attr-defined]

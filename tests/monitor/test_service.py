@@ -116,3 +116,22 @@ def test_stopping_releases_the_leases_at_once(tmp_path: Path, clock: Clock) -> N
     first.release_leases()
     second.heartbeat_job()
     assert len(second.held) == 4
+
+
+def test_one_instances_threads_send_one_at_a_time(tmp_path: Path, clock: Clock) -> None:
+    import threading
+
+    svc = service(tmp_path, clock, "only")
+    inside, order = threading.Event(), []
+
+    def second_sender() -> None:
+        with svc.notifier_lease() as ours:
+            order.append(("second", ours))
+
+    with svc.notifier_lease() as ours:
+        thread = threading.Thread(target=second_sender)
+        thread.start()
+        inside.wait(0.3)  # give the second thread time to reach the lock
+        order.append(("first", ours))
+    thread.join(5)
+    assert order == [("first", True), ("second", True)]
