@@ -21,7 +21,7 @@ from pydantic import Field
 from connectors.base import AccountSettings, Connector, classify_by_status, time_or_none
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import NextUrl, Page
+from connectors.pagination import NextUrl, Page, page_list
 from monitor.secrets import Secret, redact
 
 # Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
@@ -126,15 +126,7 @@ def records_of(body: Any) -> list[Any]:
 
 
 def page_records(page: Page) -> list[Any]:
-    """The records of a Graph list page, which always has a ``data`` list (empty when there are none).
-
-    A 200 without one is a failed read: treating it as an empty page would end
-    the paging early while the watermark moved past what it never read.
-    """
-    data = page.body.get("data") if isinstance(page.body, Mapping) else None
-    if not isinstance(data, list):
-        raise RetryableError(f"{describe(page.response)} returned a page without a data list")
-    return data
+    return page_list(page, "data")
 
 
 def graph_error(response: requests.Response) -> Mapping[str, Any] | None:

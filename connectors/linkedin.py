@@ -36,7 +36,7 @@ from pydantic import Field
 from connectors.base import AccountSettings, Batch, Comment, Connector, as_object, dig, parse_time, reason_of
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import Offset, Page, pages
+from connectors.pagination import Offset, Page, page_list, pages
 from monitor.secrets import Secret
 
 PAGE_SIZE = 100
@@ -162,15 +162,7 @@ def thread_urn(record: Any) -> str | None:
 
 
 def elements_of(page: Page) -> list[Any]:
-    """The records of a list page, which always has an ``elements`` list (empty when there are none).
-
-    A 200 without one is a failed read: taken as an empty page it would end the
-    paging early while the watermark moved past what it never read.
-    """
-    elements = dig(page.body, "elements")
-    if not isinstance(elements, list):
-        raise RetryableError(f"{describe(page.response)} returned a page without an elements list")
-    return elements
+    return page_list(page, "elements")
 
 
 def seconds_to_midnight_utc(now: datetime) -> float:

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 import requests
 
 from connectors.base import dig
-from connectors.http import HttpClient
+from connectors.errors import RetryableError
+from connectors.http import HttpClient, describe
 
 Params = dict[str, Any]
 
@@ -24,6 +25,19 @@ Params = dict[str, Any]
 class Page:
     body: Any
     response: requests.Response
+
+
+def page_list(page: Page, key: str) -> list[Any]:
+    """The records a list page keeps under ``key``; platforms send an empty list when there are none.
+
+    A 200 without that list is a failed read, not an empty page: taken as one,
+    it would end the paging early while the watermark moved past what it never read.
+    """
+    records = page.body.get(key) if isinstance(page.body, Mapping) else None
+    if not isinstance(records, list):
+        article = "an" if key[0] in "aeiou" else "a"
+        raise RetryableError(f"{describe(page.response)} returned a page without {article} {key} list")
+    return records
 
 
 class Strategy(Protocol):

@@ -47,7 +47,7 @@ from connectors.base import (
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
-from connectors.pagination import Page, PageToken, pages
+from connectors.pagination import Page, PageToken, page_list, pages
 from monitor.secrets import Secret, redact
 
 PAGING = PageToken(("nextPageToken",), "pageToken")
@@ -366,15 +366,7 @@ def seconds_until_quota_reset(now: datetime) -> float:
 
 
 def items_of(page: Page) -> list[Any]:
-    """The records of a list page, which always has an ``items`` list (empty when there are none).
-
-    A 200 without one is a failed read: treating it as an empty page would end
-    the paging early while the watermark moved past what it never read.
-    """
-    items = page.body.get("items") if isinstance(page.body, Mapping) else None
-    if not isinstance(items, list):
-        raise RetryableError(f"{describe(page.response)} returned a page without an items list")
-    return items
+    return page_list(page, "items")
 
 
 def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:

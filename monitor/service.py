@@ -63,7 +63,7 @@ class Service:
         self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}
         self.held: set[str] = set()
         self.polling: set[str] = set()
-        self.lock = threading.Lock()
+        self.polling_lock = threading.Lock()  # guards self.polling
         self.log = get_logger(component="service", instance=self.owner)
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -139,12 +139,12 @@ class Service:
     def poll_job(self, account: AccountConfig) -> None:
         if self.stop.is_set() or not self._renew(account.name):
             return
-        with self.lock:
+        with self.polling_lock:
             self.polling.add(account.name)
         try:
             outcome = self.pipeline.poll(account)
         finally:
-            with self.lock:
+            with self.polling_lock:
                 self.polling.discard(account.name)
         metrics.record_poll(account.name, outcome.status, outcome.new, outcome.edited)
         if outcome.new or outcome.edited:
