@@ -10,19 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from monitor.filter.detectors import DETECTORS
 from monitor.filter.normalise import words_of
+from monitor.filter.verdict import Category, Severity
 
-Category = Literal[
-    "threat",
-    "safeguarding",
-    "confidentiality",
-    "hate",
-    "allegation",
-    "misrepresentation",
-    "abuse",
-    "controversial",
-    "negative",
-]
-Severity = Literal["urgent", "high", "medium", "low"]
 BUILTIN_LISTS = ("organisation", "protected_names", "staff", "service_users")
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
-SEVERITIES = ("urgent", "high", "medium", "low")
-CATEGORIES = (
+Severity = Literal["urgent", "high", "medium", "low"]
+Category = Literal[
     "threat",
     "safeguarding",
     "confidentiality",
@@ -16,7 +16,9 @@ CATEGORIES = (
     "abuse",
     "controversial",
     "negative",
-)
+]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
+CATEGORIES: tuple[str, ...] = get_args(Category)
 DEFAULT_CATEGORY_SEVERITY = {
     "threat": "urgent",
     "safeguarding": "urgent",

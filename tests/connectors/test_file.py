@@ -14,19 +14,9 @@ from connectors import connector_class
 from connectors.base import Batch
 from connectors.errors import FatalError
 from connectors.file import FileConnector, FileSettings, comment_from_row, read_comments
+from monitor.filter.verdict import CATEGORIES
 
 SAMPLE = Path(__file__).resolve().parents[2] / "monitor" / "sample_data" / "comments.jsonl"
-CATEGORIES = {
-    "threat",
-    "safeguarding",
-    "confidentiality",
-    "hate",
-    "allegation",
-    "misrepresentation",
-    "abuse",
-    "controversial",
-    "negative",
-}
 
 FULL_RECORD = {
     "id": "c-1",
@@ -262,7 +252,7 @@ def test_sample_data_covers_every_category_and_the_harmless_lookalikes() -> None
     rows = sample_rows()
     expected = Counter(row["expected"] for row in rows)
 
-    assert set(expected) == CATEGORIES | {"none"}
+    assert set(expected) == {*CATEGORIES, "none"}
     assert 25 <= sum(count for category, count in expected.items() if category != "none") <= 35
     harmless = {row["text"].split("!")[0].lower() for row in rows if row["expected"] == "none"}
     for phrase in ("bloody brilliant team", "killing it as always", "so sad to hear about the flood"):
