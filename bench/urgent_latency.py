@@ -23,9 +23,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from typing import Any
 from bench.machine import describe
 from tests import smtp
 from tests.fake_platform import PAGE_ID, Dataset, FakeGraph
-from tests.smtp import Inbox
+from tests.smtp import MailServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TOKEN_VARIABLE = "BENCH_LATENCY_FACEBOOK_TOKEN"
@@ -52,21 +51,6 @@ URGENT_TEXTS = (
     "Tell Kwame Okafor I know where he lives and I'm coming for him",
     "My nan Lorna Reid at Elm Lodge, NHS number 943 476 5919, is being moved",
 )
-
-
-@dataclass
-class TimedInbox(Inbox):
-    """An SMTP handler that also notes when it accepted each message."""
-
-    accepted_at: list[float] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        reply = await super().handle_DATA(server, session, envelope)
-        with self.arrived:
-            self.accepted_at.append(time.monotonic())
-            self.arrived.notify_all()
-        return reply
 
 
 @dataclass
@@ -123,18 +107,18 @@ def names_comment(message: EmailMessage, comment_id: str) -> bool:
     return False
 
 
-def match_alerts(inbox: TimedInbox, urgent: list[Urgent]) -> None:
+def match_alerts(inbox: MailServer, urgent: list[Urgent]) -> None:
     for received, accepted_at in zip(inbox.received, inbox.accepted_at, strict=False):
         for item in urgent:
             if (
                 item.alerted_at is None
                 and accepted_at >= item.added_at
-                and names_comment(received.message, item.comment_id)
+                and names_comment(received, item.comment_id)
             ):
                 item.alerted_at = accepted_at
 
 
-def wait_for(condition: Any, timeout: float, inbox: TimedInbox) -> bool:
+def wait_for(condition: Any, timeout: float, inbox: MailServer) -> bool:
     deadline = time.monotonic() + timeout
     with inbox.arrived:
         while not condition():
@@ -169,7 +153,7 @@ def stop_service(process: subprocess.Popen[bytes]) -> None:
 
 def run(interval: int, comments: int, cycles: int, seed: int) -> tuple[list[Urgent], str]:
     rng = random.Random(seed)
-    inbox = TimedInbox()
+    inbox = MailServer()
     controller, server = smtp.start(inbox)
     fake = FakeGraph(dataset=Dataset(200, posts=10, flaggable_percent=0), token=TOKEN)
     urgent: list[Urgent] = []

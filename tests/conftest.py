@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import smtp
-from tests.smtp import SmtpServer
+from tests.smtp import MailServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
@@ -38,8 +38,8 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1; ``.messages`` are the parsed messages it accepted."""
+def smtp_server() -> Iterator[MailServer]:
+    """A real SMTP server on 127.0.0.1; ``.received`` are the parsed messages it accepted."""
     controller, server = smtp.start()
     try:
         yield server

@@ -1,43 +1,74 @@
-"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it accepts.
+
+One handler serves every test and bench: it can refuse recipients, answer
+DATA from a script ("ok", "disconnect" to drop the connection mid-DATA, or an
+SMTP reply such as "451 ..."), and wait before its 250 so that a sender killed
+in that gap has delivered without knowing it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
+import time
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
 
 @dataclass
-class Received:
-    mail_from: str
-    recipients: list[str]
-    message: EmailMessage
+class MailServer:
+    port: int = 0
+    host: str = "127.0.0.1"
+    script: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
+    delay: float = 0.0
+    received: list[EmailMessage] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
+    accepted_at: list[float] = field(default_factory=list)  # time.monotonic() of each acceptance
+    rcpt_attempts: list[str] = field(default_factory=list)
+    data_attempts: int = 0
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
 
-
-@dataclass
-class Inbox:
-    received: list[Received] = field(default_factory=list)
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.rcpt_attempts.append(address)
+        if address in self.refused:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.data_attempts += 1
+        action = self.script.pop(0) if self.script else "ok"
+        if action == "disconnect":
+            server.transport.close()
+            return "421 closing"
+        if action != "ok":
+            return action
+        content = envelope.original_content or envelope.content
+        message = BytesParser(policy=policy.default).parsebytes(content)
         assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
+        with self.arrived:
+            self.raw.append(content)
+            self.received.append(message)
+            self.accepted_at.append(time.monotonic())
+            self.arrived.notify_all()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return "250 2.0.0 accepted"
 
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for message in self.received if message["To"] == address]
 
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    inbox: Inbox
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [item.message for item in self.inbox.received]
+    def snapshot(self) -> list[EmailMessage]:
+        with self.arrived:
+            return list(self.received)
 
 
 def free_port() -> int:
@@ -46,8 +77,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(handler: Any | None = None) -> tuple[Controller, SmtpServer]:
-    inbox = handler if handler is not None else Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+def start(server: MailServer | None = None, **options: Any) -> tuple[Controller, MailServer]:
+    """Serve ``server`` (a new one by default) on a free loopback port; aiosmtpd ``options`` pass through."""
+    server = server if server is not None else MailServer()
+    server.port = free_port()
+    controller = Controller(server, hostname=server.host, port=server.port, **options)
     controller.start()
-    return controller, SmtpServer("127.0.0.1", controller.port, inbox)
+    return controller, server

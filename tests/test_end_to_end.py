@@ -12,7 +12,7 @@ import responses
 from monitor.cli import main
 from monitor.models import Comment, Flag
 from monitor.store import Store
-from tests.smtp import SmtpServer
+from tests.smtp import MailServer
 
 GRAPH = "https://graph.example.test"
 PAGE = "1001"
@@ -59,7 +59,7 @@ def posts_payload(now: datetime) -> dict[str, Any]:
 
 
 @pytest.fixture
-def config_file(tmp_path: Path, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+def config_file(tmp_path: Path, smtp_server: MailServer, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("E2E_FB_TOKEN", TOKEN)
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
     path = tmp_path / "config.toml"
@@ -96,7 +96,7 @@ def plain_text(message: Any) -> str:
 
 
 @responses.activate
-def test_poll_then_digest_then_nothing_new(config_file: Path, smtp_server: SmtpServer) -> None:
+def test_poll_then_digest_then_nothing_new(config_file: Path, smtp_server: MailServer) -> None:
     now = datetime.now(UTC)
     responses.get(f"{GRAPH}/v23.0/{PAGE}/posts", json=posts_payload(now))
     store = Store(f"sqlite:///{config_file.parent / 'monitor.db'}")
@@ -108,7 +108,7 @@ def test_poll_then_digest_then_nothing_new(config_file: Path, smtp_server: SmtpS
     assert flags["urgent"].categories[0] == "threat"  # type: ignore[index]
     assert flags["high"].categories[0] == "allegation"  # type: ignore[index]
 
-    (alert,) = smtp_server.messages
+    (alert,) = smtp_server.received
     assert alert["To"] == "gm@brightwater.example"
     assert "urgent" in alert["Subject"].lower()
     plain = plain_text(alert)
@@ -117,8 +117,8 @@ def test_poll_then_digest_then_nothing_new(config_file: Path, smtp_server: SmtpS
     assert "https://www.facebook.com/1001/posts/2001?comment_id=3001" in plain
 
     assert main(["digest", "--config", str(config_file)]) == 0
-    assert len(smtp_server.messages) == 2
-    digest = smtp_server.messages[1]
+    assert len(smtp_server.received) == 2
+    digest = smtp_server.received[1]
     text = plain_text(digest)
     assert "medication" in text
     assert "Jane Worried" in text
@@ -130,8 +130,8 @@ def test_poll_then_digest_then_nothing_new(config_file: Path, smtp_server: SmtpS
     assert store.count(Comment) == 3
     assert store.count(Flag) == 2
     assert main(["digest", "--config", str(config_file)]) == 0
-    assert len(smtp_server.messages) == 2
-    for message in smtp_server.messages:
+    assert len(smtp_server.received) == 2
+    for message in smtp_server.received:
         assert TOKEN not in message.as_string()
         assert TOKEN not in plain_text(message)
     store.close()

@@ -15,8 +15,8 @@ from monitor.models import Flag, JobStatus, NotificationLog
 from monitor.notify import Notifier
 from monitor.notify import log as notification_log
 from monitor.store import Store
-from tests.notify.conftest import MailServer
 from tests.notify.factory import Clock, Factory, make_settings, reopen, store_dir
+from tests.smtp import MailServer
 
 GM = "gm@brightwater.example"
 DEPUTY = "deputy@brightwater.example"

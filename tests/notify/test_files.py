@@ -9,8 +9,8 @@ from pathlib import Path
 from monitor.models import NotificationLog
 from monitor.notify import Notifier
 from monitor.store import Store
-from tests.notify.conftest import MailServer
 from tests.notify.factory import Clock, Factory, make_settings, store_dir
+from tests.smtp import MailServer
 
 
 def mail_notifier(store: Store, clock: Clock, server: MailServer, **notify: object) -> Notifier:

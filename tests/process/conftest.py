@@ -3,7 +3,6 @@ server that notes when each message arrived, comment files the tests append to, 
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -17,20 +16,17 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from monitor.store import make_engine
 from tests.conftest import postgres_url
-from tests.smtp import free_port
+from tests.smtp import MailServer, start
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ORGANISATION = "Brightwater Care"
@@ -356,45 +352,15 @@ class Delivery:
         return found
 
 
-@dataclass
-class RecordingInbox:
-    """Keeps every message, then waits ``delay`` seconds before answering 250: a sender killed during that
-    wait has had its message delivered without knowing it."""
-
-    delay: float = 0.0
-    deliveries: list[Delivery] = field(default_factory=list)
-    raw: list[bytes] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        content = envelope.original_content or envelope.content
-        self.raw.append(content)
-        message = BytesParser(policy=policy.default).parsebytes(content)
-        assert isinstance(message, EmailMessage)
-        self.deliveries.append(Delivery(message))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        return "250 2.0.0 accepted"
-
-    def snapshot(self) -> list[Delivery]:
-        return list(self.deliveries)
-
-    def of_kind(self, kind: str) -> list[Delivery]:
-        return [delivery for delivery in self.snapshot() if delivery.kind == kind]
-
-
-@dataclass
-class MailServer:
-    port: int
-    inbox: RecordingInbox
+def deliveries(server: MailServer, kind: str | None = None) -> list[Delivery]:
+    """What the server accepted, of one kind (alert | digest | all-clear) when given."""
+    return [d for d in map(Delivery, server.snapshot()) if kind is None or d.kind == kind]
 
 
 @pytest.fixture
 def mail() -> Iterator[MailServer]:
-    inbox = RecordingInbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield MailServer(port, inbox)
+    controller, server = start()
+    yield server
     controller.stop()
 
 

@@ -16,6 +16,7 @@ from tests.process.conftest import (
     Launcher,
     MailServer,
     base_tables,
+    deliveries,
     file_account,
     sqlite_url,
     wait_until,
@@ -28,7 +29,7 @@ ACCOUNTS = ("north", "south", "east")
 
 
 def test_accounts_polled_together_alert_each_flag_once(tmp_path: Path, launcher: Launcher, mail: MailServer) -> None:
-    mail.inbox.delay = 1.0
+    mail.delay = 1.0
     files = [CommentFile(tmp_path / f"{name}.jsonl", name) for name in ACCOUNTS]
     for index, comments in enumerate(files):
         comments.append(URGENT_TEXTS[index])
@@ -50,6 +51,6 @@ def test_accounts_polled_together_alert_each_flag_once(tmp_path: Path, launcher:
 
     flag_ids = set(database.column("SELECT id FROM flag"))
     assert len(flag_ids) == len(ACCOUNTS)
-    told = Counter(flag_id for delivery in mail.inbox.snapshot() for flag_id in delivery.flag_ids)
+    told = Counter(flag_id for delivery in deliveries(mail) for flag_id in delivery.flag_ids)
     assert told == dict.fromkeys(flag_ids, 1), f"alerts per flag: {dict(told)}"
     assert database.column("SELECT send_count FROM notificationlog") == [1] * len(ACCOUNTS)

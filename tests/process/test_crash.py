@@ -35,6 +35,7 @@ from tests.process.conftest import (
     MailServer,
     MonitorProcess,
     base_tables,
+    deliveries,
     file_account,
     sqlite_url,
     wait_until,
@@ -120,7 +121,7 @@ class Harness:
         """Until the server has a message from this process (then a moment within its reply delay), or the
         process ended."""
         wait_until(
-            lambda: len(self.mail.inbox.snapshot()) > self.seen or life.process.popen.poll() is not None,
+            lambda: len(deliveries(self.mail)) > self.seen or life.process.popen.poll() is not None,
             20,
             f"{life.process.name} to send something",
         )
@@ -128,9 +129,9 @@ class Harness:
 
     def after_death(self, life: Life) -> None:
         time.sleep(SETTLE)
-        deliveries = self.mail.inbox.snapshot()
-        life.deliveries = deliveries[self.seen :]
-        self.seen = len(deliveries)
+        received = deliveries(self.mail)
+        life.deliveries = received[self.seen :]
+        self.seen = len(received)
         if self.database.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'lease'"):
             life.recorded_after = set(self.database.column("SELECT flag_id FROM notificationlog"))
             self.assert_bookmark_not_ahead()
@@ -151,7 +152,7 @@ class Harness:
 def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_a_kill_interrupted(
     tmp_path: Path, launcher: Launcher, mail: MailServer
 ) -> None:
-    mail.inbox.delay = SMTP_DELAY
+    mail.delay = SMTP_DELAY
     comments = CommentFile(tmp_path / "page.jsonl", "page")
     db_path = tmp_path / "monitor.db"
     tables = base_tables(smtp_port=mail.port, database_url=sqlite_url(db_path), digest_schedule="* * * * *")
@@ -165,7 +166,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_repeats_only_what_a_kill_in
     final = finish_cleanly(harness)
     send_final_digest(launcher, config)
     time.sleep(SETTLE)
-    final.deliveries = mail.inbox.snapshot()[harness.seen :]
+    final.deliveries = deliveries(mail)[harness.seen :]
 
     assert database.scalar("PRAGMA integrity_check") == "ok"
     assert_every_comment_stored_once_and_classified(database, comments)

@@ -25,6 +25,7 @@ from tests.process.conftest import (
     MailServer,
     MonitorProcess,
     base_tables,
+    deliveries,
     event_time,
     file_account,
     wait_until,
@@ -165,7 +166,7 @@ def test_instances_share_accounts_exclusively_and_take_over_from_a_dead_one(
     flag_ids = set(database.column("SELECT id FROM flag"))
     assert len(flag_ids) == len(urgent_before) + len(urgent_after)
     assert_no_message_sent_by_two_instances(processes)
-    alerts = Counter(flag_id for delivery in mail.inbox.snapshot() for flag_id in delivery.flag_ids)
+    alerts = Counter(flag_id for delivery in deliveries(mail) for flag_id in delivery.flag_ids)
     assert alerts == dict.fromkeys(flag_ids, 1), (
         f"alerts per flag: {dict(alerts)}; no alert was sent by two instances, so the repeats come from within"
         " one (see test_alerts.py)"

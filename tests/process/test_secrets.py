@@ -26,12 +26,12 @@ from tests.process.conftest import (
     URGENT_TEXTS,
     Launcher,
     MonitorProcess,
-    RecordingInbox,
     base_tables,
+    deliveries,
     wait_until,
     write_config,
 )
-from tests.smtp import free_port
+from tests.smtp import MailServer, free_port, start
 
 pytestmark = pytest.mark.slow
 
@@ -40,25 +40,14 @@ FRAGMENTS = (b"eaab-sentinel", b"sentinel-7f3a9c")  # either half of it, in any 
 TOKEN_VARIABLES = ("FB_TOKEN_OK", "FB_TOKEN_REVOKED", "FB_TOKEN_FLAKY", "FB_TOKEN_OFFLINE", "META_APP_SECRET")
 
 
-@dataclass
-class AuthMailServer:
-    port: int
-    inbox: RecordingInbox
-    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
-
-
-def start_mail_server(accept_logins: bool) -> tuple[Controller, AuthMailServer]:
-    server = AuthMailServer(free_port(), RecordingInbox())
+def start_mail_server(accept_logins: bool) -> tuple[Controller, MailServer]:
+    server = MailServer()
 
     def authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
-        server.logins.append((bytes(data.login), bytes(data.password)))
+        server.logins.append((bytes(data.login).decode(), bytes(data.password).decode()))
         return AuthResult(success=accept_logins, handled=False)
 
-    controller = Controller(
-        server.inbox, hostname="127.0.0.1", port=server.port, authenticator=authenticate, auth_require_tls=False
-    )
-    controller.start()
-    return controller, server
+    return start(server, authenticator=authenticate, auth_require_tls=False)
 
 
 class EchoingWebhook(BaseHTTPRequestHandler):
@@ -97,8 +86,8 @@ class Servers:
     servers that accept and refuse the login; a failing webhook."""
 
     graphs: dict[str, FakeGraph]
-    accepting: AuthMailServer
-    refusing: AuthMailServer
+    accepting: MailServer
+    refusing: MailServer
     webhook: WebhookServer
 
 
@@ -194,14 +183,14 @@ def test_no_secret_is_written_anywhere(tmp_path: Path, launcher: Launcher, serve
     assert run("comments export", accepted, "comments", "export", "--format", "jsonl").count("\n") >= 30
 
     assert servers.refusing.logins and servers.accepting.logins, "the SMTP login was never tried"
-    assert {password for _, password in servers.refusing.logins} == {SENTINEL.encode()}
-    assert {delivery.kind for delivery in servers.accepting.inbox.snapshot()} >= {"alert", "digest"}
+    assert {password for _, password in servers.refusing.logins} == {SENTINEL}
+    assert {delivery.kind for delivery in deliveries(servers.accepting)} >= {"alert", "digest"}
     assert servers.webhook.bodies, "the webhook was never called"
     assert servers.graphs["revoked"].request_count and servers.graphs["flaky"].faults_served
     assert "[REDACTED]" in transcript.outputs["run"], "the echoing webhook's reply was not redacted"
 
     places: dict[str, bytes] = {f"output of {label}": text.encode() for label, text in transcript.outputs.items()}
-    places |= {f"email {index}": raw for index, raw in enumerate(servers.accepting.inbox.raw)}
+    places |= {f"email {index}": raw for index, raw in enumerate(servers.accepting.raw)}
     places |= {f"webhook body {index}": body for index, body in enumerate(servers.webhook.bodies)}
     places |= {f"table {table}": rows.encode() for table, rows in table_dumps(tmp_path / "monitor.db").items()}
     files = [path for path in tmp_path.rglob("*") if path.is_file()]

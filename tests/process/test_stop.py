@@ -18,6 +18,7 @@ from tests.process.conftest import (
     MailServer,
     MonitorProcess,
     base_tables,
+    deliveries,
     file_account,
     sqlite_url,
     wait_until,
@@ -75,11 +76,11 @@ def test_polls_alerts_once_and_stops_on_sigterm(tmp_path: Path, launcher: Launch
     process = launcher.start(config)
     process.wait_started()
     wait_until(lambda: stored(database) >= set(harmless), 15, "the first poll to store the comments")
-    assert mail.inbox.snapshot() == []
+    assert deliveries(mail) == []
 
     urgent = comments.append(URGENT_TEXTS[0])
     flag_id = wait_until(lambda: flag_of(database, urgent), 25, "the urgent comment to be stored and flagged")
-    alert = wait_until(lambda: mail.inbox.of_kind("alert"), 15, "the urgent alert")[0]
+    alert = wait_until(lambda: deliveries(mail, "alert"), 15, "the urgent alert")[0]
     assert alert.flag_ids == {flag_id}
     assert alert.message["To"] == "gm@example.org"
     assert "burn that place down" in alert.text
@@ -89,7 +90,7 @@ def test_polls_alerts_once_and_stops_on_sigterm(tmp_path: Path, launcher: Launch
     wait_until(lambda: last_attempt(database) > after_alert, 15, "the next poll")
     assert_stops(process, signal.SIGTERM)
 
-    assert [d.flag_ids for d in mail.inbox.snapshot()] == [{flag_id}]
+    assert [d.flag_ids for d in deliveries(mail)] == [{flag_id}]
     assert database.rows("SELECT flag_id, kind, send_count FROM notificationlog") == [(flag_id, "alert", 1)]
     assert stored(database) == {*harmless, urgent}
     assert database.rows("SELECT name FROM lease") == [], "a stopped service leaves no lease behind"
@@ -111,26 +112,26 @@ def test_sigterm_while_an_alert_is_on_the_wire_finishes_it_first(
 ) -> None:
     """The step under way (a send the server has not yet answered) completes and is recorded, so it is
     neither lost nor sent again by the next start."""
-    mail.inbox.delay = 4.0
+    mail.delay = 4.0
     config, comments, database = setup(tmp_path, mail.port)
     urgent = comments.append(URGENT_TEXTS[1])
     process = launcher.start(config)
     process.wait_started()
-    wait_until(mail.inbox.snapshot, 20, "the alert to reach the server")
+    wait_until(mail.snapshot, 20, "the alert to reach the server")
 
     took = assert_stops(process, signal.SIGTERM)
     assert took >= 2.0, "it stopped before the server had answered"
     flag_id = flag_of(database, urgent)
     assert database.rows("SELECT flag_id, send_count FROM notificationlog") == [(flag_id, 1)]
 
-    mail.inbox.delay = 0.0
+    mail.delay = 0.0
     again = launcher.start(config)
     again.wait_started()
     polled = last_attempt(database)
     wait_until(lambda: last_attempt(database) > polled, 15, "the restarted service's poll")
     time.sleep(1.0)
     assert_stops(again, signal.SIGTERM)
-    assert [d.flag_ids for d in mail.inbox.snapshot()] == [{flag_id}]
+    assert [d.flag_ids for d in deliveries(mail)] == [{flag_id}]
 
 
 def test_sigterm_is_prompt_while_alert_delivery_is_being_retried(tmp_path: Path, launcher: Launcher) -> None:
