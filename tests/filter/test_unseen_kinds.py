@@ -194,3 +194,22 @@ def test_flags_the_kind(classifier: Classifier, text: str, category: str) -> Non
 def test_leaves_the_look_alike(classifier: Classifier, text: str) -> None:
     verdict = classifier.classify(text)
     assert not verdict.flagged, (text, [(r.rule, r.matched) for r in verdict.reasons])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bloody brilliant team, killing it as always!",
+        "Damn proud of you lot, smashing it at the summer fair",
+        "You lot are bloody legends, nailed it again",
+        "Bloody marvellous staff, absolutely on fire this week",
+    ],
+)
+def test_swearing_that_cheers_the_team_on_is_not_abuse(classifier: Classifier, text: str) -> None:
+    verdict = classifier.classify(text)
+    assert not verdict.flagged, verdict.summary()
+
+
+def test_swearing_at_the_team_is_still_abuse(classifier: Classifier) -> None:
+    verdict = classifier.classify("Your bloody useless team never answers the phone, pathetic")
+    assert verdict.flagged and "abuse" in verdict.categories
