@@ -213,3 +213,41 @@ def test_swearing_that_cheers_the_team_on_is_not_abuse(classifier: Classifier, t
 def test_swearing_at_the_team_is_still_abuse(classifier: Classifier) -> None:
     verdict = classifier.classify("Your bloody useless team never answers the phone, pathetic")
     assert verdict.flagged and "abuse" in verdict.categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Staff left my mother in a wet bed all night and nobody checked on her",
+        "Dad pressed his buzzer for an hour and it was ignored",
+        "They left nan in her chair for hours, nobody came to check",
+        "No one checked on my aunt once during the night shift",
+    ],
+)
+def test_neglect_told_as_what_happened_is_an_allegation(classifier: Classifier, text: str) -> None:
+    verdict = classifier.classify(text)
+    assert verdict.flagged and "allegation" in verdict.categories, verdict.summary()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm going to find out where your manager lives and make her pay",
+        "You lot are going to pay for what you did to my dad",
+    ],
+)
+def test_making_someone_pay_is_a_threat(classifier: Classifier, text: str) -> None:
+    assert "threat" in classifier.classify(text).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The staff checked on mum every hour through the night, so reassuring",
+        "Left the party all smiles, thank you for a lovely afternoon",
+        "We'll pay for the raffle tickets at the door",
+    ],
+)
+def test_their_harmless_look_alikes_are_not_flagged(classifier: Classifier, text: str) -> None:
+    verdict = classifier.classify(text)
+    assert not verdict.flagged, verdict.summary()
