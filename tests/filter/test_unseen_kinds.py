@@ -251,3 +251,15 @@ def test_making_someone_pay_is_a_threat(classifier: Classifier, text: str) -> No
 def test_their_harmless_look_alikes_are_not_flagged(classifier: Classifier, text: str) -> None:
     verdict = classifier.classify(text)
     assert not verdict.flagged, verdict.summary()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We left them all day at the fair and they had a wonderful time",
+        "The fire alarm test is on Tuesday at 10am, no need to worry",
+    ],
+)
+def test_happy_days_and_notices_are_not_flagged(classifier: Classifier, text: str) -> None:
+    verdict = classifier.classify(text)
+    assert not verdict.flagged, verdict.summary()
