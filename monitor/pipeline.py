@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
-
 from connectors import AuthError, Connector, ConnectorError, RetryableError
 from monitor import metrics
 from monitor.config import AccountConfig
 from monitor.logging import get_logger
-from monitor.models import Account, Comment
+from monitor.models import Account
 from monitor.secrets import redact
 from monitor.store import PendingComment, Store
 
@@ -158,7 +156,7 @@ class Pipeline:
                     author_id=comment.author_id,
                     author_name=comment.author_name,
                     is_reply=comment.parent_external_id is not None,
-                    parent_author_id=parents.get(comment.parent_external_id or ""),
+                    parent_author_id=parents.get((comment.platform, comment.parent_external_id or "")),
                     by_owner=comment.by_owner,
                 )
                 verdicts.append((comment.id, self.classifier.classify(comment.text or "", context)))
@@ -169,16 +167,9 @@ class Pipeline:
                 outcome.classified += len(verdicts)
                 outcome.flagged.update(v.categories[0] for _, v in verdicts if v.flagged and v.categories)
 
-    def _parent_authors(self, comments: list[PendingComment]) -> dict[str, str | None]:
-        wanted = {c.parent_external_id for c in comments if c.parent_external_id}
-        if not wanted:
-            return {}
-        with self.store.session() as session:
-            query = select(Comment.external_id, Comment.author_id).where(
-                Comment.external_id.in_(wanted)  # type: ignore[attr-defined]
-            )
-            return {external_id: author_id for external_id, author_id in session.exec(query)}
-
+    def _parent_authors(self, comments: list[PendingComment]) -> dict[tuple[str, str], str | None]:
+        wanted = {(c.platform, c.parent_external_id) for c in comments if c.parent_external_id}
+        return self.store.authors_of(wanted) if wanted else {}
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None

@@ -260,6 +260,21 @@ class Store:
             rows = connection.execute(query.order_by(col(Comment.id)).limit(limit))
             return [PendingComment(*row) for row in rows]
 
+    def authors_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """The author id of each stored comment named by (platform, external id)."""
+        by_platform: dict[str, list[str]] = {}
+        for platform, external_id in keys:
+            by_platform.setdefault(platform, []).append(external_id)
+        found: dict[tuple[str, str], str | None] = {}
+        with self.engine.connect() as connection:
+            for platform, external_ids in by_platform.items():
+                for chunk in _chunks(external_ids, IN_CHUNK):
+                    query = select(Comment.external_id, Comment.author_id).where(
+                        Comment.platform == platform, col(Comment.external_id).in_(chunk)
+                    )
+                    found.update({(platform, external_id): author for external_id, author in connection.execute(query)})
+        return found
+
     def iter_comments(self, batch_size: int = 1000) -> Iterator[Comment]:
         """Every stored comment, in id order, a page at a time."""
         last_id = 0

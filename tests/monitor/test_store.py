@@ -193,3 +193,23 @@ def test_only_one_of_many_concurrent_claims_wins(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda o: store.acquire_lease("account:x", o, timedelta(minutes=1), NOW), owners))
     assert results.count(True) == 1
+
+
+def test_authors_are_found_by_platform_and_id(store: Store) -> None:
+    fb = account_id(store)
+    ig = store.ensure_account("insta", "instagram").id
+    assert ig is not None
+    store.save_batch(fb, "facebook", Batch([comment("1", author_id="fb-author")]), NOW)
+    store.save_batch(ig, "instagram", Batch([comment("1", author_id="ig-author")]), NOW)
+    found = store.authors_of({("facebook", "1"), ("instagram", "1"), ("facebook", "absent")})
+    assert found == {("facebook", "1"): "fb-author", ("instagram", "1"): "ig-author"}
+
+
+def test_author_lookup_uses_the_platform_and_id_index(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'plan.db'}")
+    store.create_schema()
+    with store.engine.connect() as connection:
+        plan = connection.execute(
+            text("EXPLAIN QUERY PLAN SELECT author_id FROM comment WHERE platform = 'x' AND external_id IN ('1', '2')")
+        ).all()
+    assert "USING INDEX" in str(plan) and "SCAN comment" not in str(plan)
