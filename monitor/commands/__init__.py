@@ -39,11 +39,13 @@ def add_command(
     return parser
 
 
-def config_option() -> argparse.ArgumentParser:
+def config_option(nested: bool = False) -> argparse.ArgumentParser:
+    """``--config``. ``nested``: for a command's own subcommands, so that either place may give it."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "--config",
         metavar="PATH",
+        default=argparse.SUPPRESS if nested else None,
         help="the configuration file (default: $MONITOR_CONFIG, else ./config.toml)",
     )
     return parent

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.app import App
-from monitor.commands import add_command
+from monitor.commands import add_command, config_option
 from monitor.notify.content import SEVERITIES
 from monitor.notify.export import csv_text
 from monitor.notify.notifier import presenter_for
@@ -23,36 +23,31 @@ EXCERPT = 60
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    nested = config_option(nested=True)
     parser = add_command(commands, "flags", flags, "list, show, resolve, dismiss or export flagged comments")
     actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser("list", help="list flags, newest comment last", parents=[_config()])
+    listing = actions.add_parser("list", help="list flags, newest comment last", parents=[nested])
     listing.add_argument("--open", action="store_true", help="only flags still open")
     listing.add_argument("--severity", choices=SEVERITIES, help="only flags of this severity")
     listing.add_argument("--json", action="store_true", help="one JSON document instead of a table")
 
-    show = actions.add_parser("show", help="one flag: the comment, why, and its history", parents=[_config()])
+    show = actions.add_parser("show", help="one flag: the comment, why, and its history", parents=[nested])
     show.add_argument("id", type=int)
 
     for name, verb, option in (
         ("resolve", "mark a flag as dealt with", "--note"),
         ("dismiss", "mark a flag as a false alarm", "--reason"),
     ):
-        closing = actions.add_parser(name, help=verb, parents=[_config()])
+        closing = actions.add_parser(name, help=verb, parents=[nested])
         closing.add_argument("id", type=int)
         closing.add_argument(option, dest="note", required=True, metavar="TEXT", help="what was done, or why")
         closing.add_argument("--by", metavar="NAME", help="who (default: $USER)")
 
-    export = actions.add_parser("export", help="write every flag as CSV", parents=[_config()])
+    export = actions.add_parser("export", help="write every flag as CSV", parents=[nested])
     export.add_argument("--csv", action="store_true", required=True, help="CSV (the only format)")
     export.add_argument("--open", action="store_true", help="only flags still open")
     export.add_argument("file", nargs="?", type=Path, help="where to write it (default: standard output)")
-
-
-def _config() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="the configuration file")
-    return parent
 
 
 def flags(args: argparse.Namespace, app: App) -> int:

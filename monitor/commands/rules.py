@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from monitor.app import App
-from monitor.commands import add_command
+from monitor.commands import add_command, config_option
 from monitor.errors import ConfigError
 from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
 from monitor.models import Comment, Flag
@@ -24,6 +24,7 @@ from monitor.models import Verdict as StoredVerdict
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    nested = config_option(nested=True)
     parser = add_command(
         commands,
         "rules",
@@ -33,27 +34,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION", required=True)
 
-    test = actions.add_parser("test", help="the verdict on one comment, and why", parents=[_config()])
+    test = actions.add_parser("test", help="the verdict on one comment, and why", parents=[nested])
     test.add_argument("text", help="the comment text")
     test.add_argument("--json", action="store_true", help="the verdict as JSON")
     test.add_argument("--account", metavar="NAME", help="apply this account's overrides")
 
     backtest = actions.add_parser(
-        "backtest", help="re-classify every stored comment and show what would change", parents=[_config()]
+        "backtest", help="re-classify every stored comment and show what would change", parents=[nested]
     )
     backtest.add_argument(
         "--rules", type=Path, metavar="FILE", help="a TOML file with a [filter] table to try instead of config.toml's"
     )
     backtest.add_argument("--limit", type=int, default=20, help="comments listed per change (default 20)")
 
-    stats = actions.add_parser("stats", help="hits per rule, and how many were dismissed", parents=[_config()])
+    stats = actions.add_parser("stats", help="hits per rule, and how many were dismissed", parents=[nested])
     stats.add_argument("--since", type=int, default=30, metavar="DAYS", help="look back this many days (default 30)")
-
-
-def _config() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="the configuration file")
-    return parent
 
 
 def rules(args: argparse.Namespace, app: App) -> int:
@@ -124,14 +119,17 @@ def stored_contexts(app: App) -> Iterator[tuple[Comment, CommentContext]]:
     authors = {(c.platform, c.external_id): c.author_id for c in comments}
     for comment in comments:
         parent = authors.get((comment.platform, comment.parent_external_id)) if comment.parent_external_id else None
-        yield comment, CommentContext(
-            account=names.get(comment.account_id),
-            platform=comment.platform,
-            author_id=comment.author_id,
-            author_name=comment.author_name,
-            is_reply=comment.parent_external_id is not None,
-            parent_author_id=parent,
-            by_owner=comment.by_owner,
+        yield (
+            comment,
+            CommentContext(
+                account=names.get(comment.account_id),
+                platform=comment.platform,
+                author_id=comment.author_id,
+                author_name=comment.author_name,
+                is_reply=comment.parent_external_id is not None,
+                parent_author_id=parent,
+                by_owner=comment.by_owner,
+            ),
         )
 
 
@@ -213,5 +211,3 @@ def rule_stats(args: argparse.Namespace, app: App) -> int:
         share = dismissed[rule] / count
         print(f"  {count:6} hits  {dismissed[rule]:5} dismissed ({share:4.0%})  {rule}")
     return 0
-
-
