@@ -23,4 +23,4 @@ bench: $(BIN)/monitor
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) *.egg-info monitor.db* digest-*.eml digest-*.html
+	rm -rf $(VENV) *.egg-info monitor.db* monitor-demo.db* monitor-digest.eml monitor-digest.html
