@@ -101,3 +101,16 @@ def test_health_names_what_has_been_failing_too_long(
     assert "unhealthy: flaky: failing for 120 minutes: GET graph.example.test/v23.0/2/posts failed (503)" in out
     assert "unhealthy: stopped: authentication failed: token expired (190)" in out
     assert "steady" not in out
+
+
+def test_health_reports_a_failed_digest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.models import JobStatus
+
+    config = write_config(tmp_path, "")
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    with store.session() as session:
+        session.add(JobStatus(name="digest", last_error="smtp.example.org refused the login (535)"))
+        session.commit()
+    assert main(["health", "--config", str(config)]) == 1
+    assert "unhealthy: the last digest failed: smtp.example.org refused the login (535)" in capsys.readouterr().out
