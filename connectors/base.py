@@ -15,10 +15,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import requests
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, retry_after_seconds
@@ -90,6 +90,20 @@ class Batch:
     comments: list[Comment]
     bookmark: dict[str, Any] | None = None
     skipped: list[str] = field(default_factory=list)
+
+
+# Minutes re-read behind the newest comment time on each poll, for platforms read by a time watermark.
+OverlapMinutes = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=24 * 60,
+        description=(
+            "Minutes re-read behind the newest comment time on each poll. A comment that becomes visible "
+            "later than this after its creation time (held for review, then approved) is not read."
+        ),
+    ),
+]
 
 
 class AccountSettings(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Connector, classify_by_status, time_or_none
+from connectors.base import AccountSettings, Connector, OverlapMinutes, classify_by_status, time_or_none
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
@@ -43,15 +43,7 @@ class GraphSettings(AccountSettings):
     app_secret: Secret | None = None
     api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
     lookback_days: int = Field(14, ge=1, le=365)
-    overlap_minutes: int = Field(
-        15,
-        ge=0,
-        le=24 * 60,
-        description=(
-            "Minutes re-read behind the newest comment time on each poll. A comment that becomes visible "
-            "later than this after its creation time (held for review, then approved) is not read."
-        ),
-    )
+    overlap_minutes: OverlapMinutes = 15
 
 
 class GraphConnector(Connector):

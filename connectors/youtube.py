@@ -36,6 +36,7 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    OverlapMinutes,
     classify_by_status,
     dig,
     html_to_text,
@@ -87,15 +88,7 @@ class YouTubeSettings(AccountSettings):
     access_token: Secret | None = None
     lookback_days: int = Field(14, ge=1, le=365)
     reply_window_days: int = Field(7, ge=0, le=365)
-    overlap_minutes: int = Field(
-        15,
-        ge=0,
-        le=24 * 60,
-        description=(
-            "Minutes re-read behind the newest comment time on each poll. A comment that becomes visible "
-            "later than this after its creation time (held for review, then approved) is not read."
-        ),
-    )
+    overlap_minutes: OverlapMinutes = 15
 
     @model_validator(mode="after")
     def _one_credential(self) -> YouTubeSettings:
