@@ -176,6 +176,28 @@ def classify_by_status(response: requests.Response, detail: str = "") -> Connect
     return FatalError(f"{where} failed ({status}){suffix}")
 
 
+def seconds_until_header_time(response: requests.Response, header: str, now: datetime) -> float | None:
+    """Seconds from ``now`` until the time a rate-limit header names (epoch seconds or ISO 8601)."""
+    value = response.headers.get(header, "").strip()
+    if not value:
+        return None
+    try:
+        moment = parse_time(int(value) if value.isdigit() else value)
+    except ValueError:
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def wait_when_nearly_spent(
+    response: requests.Response, remaining_header: str, reset_header: str, now: datetime, below: int
+) -> float | None:
+    """Until the reset time, once fewer than ``below`` requests remain in the platform's window."""
+    remaining = response.headers.get(remaining_header, "")
+    if not remaining.isdigit() or int(remaining) >= below:
+        return None
+    return seconds_until_header_time(response, reset_header, now)
+
+
 _COMPACT_OFFSET = re.compile(r"([+-]\d\d)(\d\d)$")
 
 

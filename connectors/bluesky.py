@@ -26,7 +26,16 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, dig, parse_time
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    Connector,
+    dig,
+    parse_time,
+    seconds_until_header_time,
+    wait_when_nearly_spent,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, retry_after_seconds
 from connectors.pagination import PageToken, pages
@@ -43,6 +52,7 @@ AUTH_ERRORS = frozenset({"AuthenticationRequired", "InvalidToken", "AccountTaked
 # Renew the access token this long before it expires rather than have a request refused.
 EXPIRY_MARGIN = timedelta(minutes=1)
 LOW_REMAINING = 5
+RESET_HEADER = "RateLimit-Reset"  # epoch seconds
 
 
 class BlueskySettings(AccountSettings):
@@ -169,10 +179,7 @@ class BlueskyConnector(Connector):
         return classify_xrpc_error(response, self.now())
 
     def rate_limit_delay(self, response: requests.Response) -> float | None:
-        remaining = response.headers.get("RateLimit-Remaining", "")
-        if not remaining.isdigit() or int(remaining) >= LOW_REMAINING:
-            return None
-        return seconds_until_reset(response, self.now())
+        return wait_when_nearly_spent(response, "RateLimit-Remaining", RESET_HEADER, self.now(), LOW_REMAINING)
 
 
 @dataclass
@@ -242,19 +249,11 @@ def classify_xrpc_error(response: requests.Response, now: datetime) -> Connector
     if status == 429 or name == "RateLimitExceeded":
         wait = retry_after_seconds(response, now)
         if wait is None:
-            wait = seconds_until_reset(response, now)
+            wait = seconds_until_header_time(response, RESET_HEADER, now)
         return RetryableError(f"{where} was rate limited ({status}){detail}", wait)
     if status >= 500 or status == 408:
         return RetryableError(f"{where} failed ({status}){detail}", retry_after_seconds(response, now))
     return FatalError(f"{where} failed ({status}){detail}")
-
-
-def seconds_until_reset(response: requests.Response, now: datetime) -> float | None:
-    """Seconds until ``RateLimit-Reset`` (epoch seconds)."""
-    value = response.headers.get("RateLimit-Reset", "")
-    if not value.isdigit():
-        return None
-    return max(0.0, (parse_time(int(value)) - now).total_seconds())
 
 
 def jwt_expiry(token: str) -> datetime | None:

@@ -23,7 +23,17 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field, field_validator
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, dig, html_to_text, parse_time
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    Connector,
+    dig,
+    html_to_text,
+    parse_time,
+    seconds_until_header_time,
+    wait_when_nearly_spent,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import LinkHeader, Page, Params, pages
@@ -34,6 +44,7 @@ NOTIFICATIONS = "api/v1/notifications"
 MAX_PAGES = 50
 # Below this many requests left in the window, wait for the window to reset.
 LOW_REMAINING = 5
+RESET_HEADER = "X-RateLimit-Reset"  # an ISO 8601 time
 
 
 class MastodonSettings(AccountSettings):
@@ -136,10 +147,7 @@ class MastodonConnector(Connector):
         return classify_mastodon_error(response, self.now())
 
     def rate_limit_delay(self, response: requests.Response) -> float | None:
-        remaining = response.headers.get("X-RateLimit-Remaining", "")
-        if not remaining.isdigit() or int(remaining) >= LOW_REMAINING:
-            return None
-        return seconds_until_reset(response, self.now())
+        return wait_when_nearly_spent(response, "X-RateLimit-Remaining", RESET_HEADER, self.now(), LOW_REMAINING)
 
 
 def classify_mastodon_error(response: requests.Response, now: datetime) -> ConnectorError | None:
@@ -154,23 +162,11 @@ def classify_mastodon_error(response: requests.Response, now: datetime) -> Conne
     if status == 429:
         wait = retry_after_seconds(response, now)
         if wait is None:
-            wait = seconds_until_reset(response, now)
+            wait = seconds_until_header_time(response, RESET_HEADER, now)
         return RetryableError(f"{where} was rate limited (429){detail}", wait)
     if status >= 500 or status == 408:
         return RetryableError(f"{where} failed ({status}){detail}", retry_after_seconds(response, now))
     return FatalError(f"{where} failed ({status}){detail}")
-
-
-def seconds_until_reset(response: requests.Response, now: datetime) -> float | None:
-    """Seconds until ``X-RateLimit-Reset`` (an ISO 8601 time)."""
-    value = response.headers.get("X-RateLimit-Reset")
-    if not value:
-        return None
-    try:
-        reset = parse_time(value)
-    except ValueError:
-        return None
-    return max(0.0, (reset - now).total_seconds())
 
 
 def comment_from_notification(notification: Any, owner_id: str) -> Comment:

@@ -37,6 +37,8 @@ from connectors.base import (
     dig,
     parse_time,
     reason_of,
+    seconds_until_header_time,
+    wait_when_nearly_spent,
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
@@ -51,6 +53,7 @@ SEARCH_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)
 SNOWFLAKE_EPOCH_MS = 1288834974657
 USAGE_CAP_WAIT = 24 * 3600.0
+RESET_HEADER = "x-rate-limit-reset"  # epoch seconds
 DETAIL_LIMIT = 200
 
 AUTH_PROBLEMS = frozenset(
@@ -302,15 +305,10 @@ class XConnector(Connector):
         return FatalError(where)
 
     def rate_limit_delay(self, response: requests.Response) -> float | None:
-        if response.headers.get("x-rate-limit-remaining") == "0":
-            return self._until_reset(response)
-        return None
+        return wait_when_nearly_spent(response, "x-rate-limit-remaining", RESET_HEADER, self.now(), below=1)
 
     def _until_reset(self, response: requests.Response) -> float | None:
-        reset = response.headers.get("x-rate-limit-reset", "")
-        if not reset.isdigit():
-            return None
-        return max(0.0, int(reset) - self.now().timestamp())
+        return seconds_until_header_time(response, RESET_HEADER, self.now())
 
     @staticmethod
     def _problem(response: requests.Response) -> tuple[str, str]:

@@ -13,7 +13,7 @@ import requests
 import responses
 import yaml
 
-from connectors.base import Comment
+from connectors.base import Comment, seconds_until_header_time
 from connectors.errors import AuthError, FatalError
 from connectors.mastodon import (
     MastodonConnector,
@@ -21,7 +21,6 @@ from connectors.mastodon import (
     classify_mastodon_error,
     comment_from_notification,
     comment_from_status,
-    seconds_until_reset,
 )
 from monitor.secrets import Secret
 
@@ -119,7 +118,7 @@ def test_recorded_rate_limit_reset_is_an_iso_time(shared_dir: Path) -> None:
     for path in cassettes(shared_dir):
         for _, response in interactions(path):
             if "x-ratelimit-reset" in response.headers:
-                wait = seconds_until_reset(response, RECORDED_AT)
+                wait = seconds_until_header_time(response, "X-RateLimit-Reset", RECORDED_AT)
                 assert wait is not None and 0 <= wait < 3 * 3600
 
 
