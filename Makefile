@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
-$(BIN)/monitor: pyproject.toml
+# The compiled parts of the filter (.pyx) are rebuilt by the install when they change.
+$(BIN)/monitor: pyproject.toml $(wildcard monitor/filter/*.pyx)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

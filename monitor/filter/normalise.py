@@ -192,6 +192,8 @@ class Normalised:
         return self._edits
 
     def span_in_original(self, start: int, end: int) -> tuple[int, int]:
+        if self.steps is _ASCII_STEPS:  # lower-casing ASCII moves nothing
+            return start, max(start, end)
         for edits, starts in self._replayed():
             start = _map_back(edits, starts, start, is_end=False)
             end = _map_back(edits, starts, end, is_end=True)

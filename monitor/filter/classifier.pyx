@@ -1,16 +1,17 @@
+# cython: language_level=3
 """Normalise → sentiment → rules → verdict.
 
-Every regex of every rule goes into one RE2 set and every phrase into one word index, so a comment is
+Compiled (Cython), with the per-comment classes typed, because this runs for every comment beside VADER and
+the filter should cost a fraction of what the sentiment analysis does. Every regex of every rule goes into one RE2 set and every phrase into one word index, so a comment is
 scanned once however many rules there are; only the rules whose patterns were seen are then looked at one
 by one, and only their matches are mapped back to the original text and explained.
 """
 
-from __future__ import annotations
-
 import re
+
+cimport cython
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import re2
@@ -48,13 +49,17 @@ SENTIMENT_TOKENS = 400
 _RE2_MAX_MEM = 256 << 20
 
 
-class _PatternSet:
+cdef class _PatternSet:
     """RE2 patterns scanned in one pass; a pattern that was seen is then searched alone for its spans."""
 
+    cdef dict _ids
+    cdef list _compiled
+    cdef object _set
+
     def __init__(self) -> None:
-        self._ids: dict[str, int] = {}
-        self._compiled: list[re2._Regexp] = []
-        self._set: re2.Set | None = None
+        self._ids = {}
+        self._compiled = []
+        self._set = None
 
     def add(self, pattern: str) -> int:
         if pattern not in self._ids:
@@ -72,60 +77,121 @@ class _PatternSet:
             self._set.Add(pattern)
         self._set.Compile()
 
-    def seen(self, text: str) -> frozenset[int]:
-        return frozenset(self._set.Match(text.encode()) or ()) if self._set is not None else frozenset()
+    cdef frozenset seen(self, str text):
+        if self._set is None:
+            return _NOTHING
+        found = self._set.Match(text.encode())
+        return frozenset(found) if found else _NOTHING
 
-    def spans(self, pattern_id: int, text: str) -> list[Span]:
+    cdef list spans(self, pattern_id, str text):
         return [m.span() for m in self._compiled[pattern_id].finditer(text)]
 
 
-@dataclass(frozen=True)
-class _Group:
-    phrases: frozenset[int]
-    regexes: frozenset[int]
-    raw: frozenset[int]
-    detectors: tuple[str, ...]
+cdef frozenset _NOTHING = frozenset()
 
 
-@dataclass
-class _Rule:
-    settings: RuleSettings
-    pack: str | None
-    groups: list[_Group]
-    unless_phrases: frozenset[int]
-    unless_regexes: frozenset[int]
-    detail: str  # what the detectors look for, for the default explanation
+cdef class _Group:
+    cdef readonly frozenset phrases
+    cdef readonly frozenset regexes
+    cdef readonly frozenset raw
+    cdef readonly tuple detectors
 
-    @property
-    def name(self) -> str:
-        return self.settings.name
+    def __init__(self, phrases: frozenset, regexes: frozenset, raw: frozenset, detectors: tuple) -> None:
+        self.phrases = phrases
+        self.regexes = regexes
+        self.raw = raw
+        self.detectors = detectors
 
 
-@dataclass(slots=True)
-class _Scan:
+cdef class _Rule:
+    cdef readonly object settings  # RuleSettings
+    cdef readonly object pack  # the pack's name, or None for the operator's own rules
+    cdef readonly list groups
+    cdef readonly frozenset unless_phrases
+    cdef readonly frozenset unless_regexes
+    cdef readonly str detail  # what the detectors look for, for the default explanation
+    # read from settings once, for every comment
+    cdef readonly str name
+    cdef readonly str counter_speech
+    cdef readonly bint alone
+    cdef readonly bint negatable
+    cdef readonly bint conditional
+
+    def __init__(self, settings, pack, list groups, frozenset unless_phrases, frozenset unless_regexes, str detail):
+        self.settings = settings
+        self.pack = pack
+        self.groups = groups
+        self.unless_phrases = unless_phrases
+        self.unless_regexes = unless_regexes
+        self.detail = detail
+        self.name = settings.name
+        self.counter_speech = settings.counter_speech
+        self.alone = settings.alone
+        self.negatable = settings.negatable
+        self.conditional = any(
+            value is not None and value != []
+            for value in (
+                settings.sentiment_below, settings.sentiment_above, settings.is_reply, settings.by_owner,
+                settings.author_in, settings.author_not_in, settings.parent_author_in,
+                settings.mentions_organisation, settings.mentions_person,
+            )
+        )
+
+
+cdef class _Scan:
     """What one comment turned out to contain, worked out lazily and at most once."""
 
-    text: str
-    normalised: Normalised
-    phrases: dict[int, list[Span]]  # spans in the normalised text
-    regexes: frozenset[int]
-    seen_raw: frozenset[int]
-    sentiment: dict[str, float]
-    context: CommentContext
-    detector_text: str
-    detected: dict[str, list[Span]] = field(default_factory=dict)
-    people: list[Span] | None = None
-    quoted: list[Span] | None = None
+    cdef str text
+    cdef object normalised  # Normalised
+    cdef dict phrases  # phrase id → spans in the normalised text
+    cdef frozenset regexes
+    cdef frozenset seen_raw
+    cdef dict sentiment
+    cdef object context  # CommentContext
+    cdef str detector_text
+    cdef dict detected
+    cdef list people
+    cdef list quoted
 
 
-@dataclass(frozen=True)
-class _AccountView:
-    disabled: frozenset[str]
-    severity: dict[str, str]  # rule name → severity
+cdef class _AccountView:
+    cdef readonly frozenset disabled
+    cdef readonly dict severity  # rule name → severity
+
+    def __init__(self, frozenset disabled, dict severity) -> None:
+        self.disabled = disabled
+        self.severity = severity
 
 
-class Classifier:
+cdef class Classifier:
     """Thread-safe for classify(): everything is built in the constructor and only read afterwards."""
+
+    cdef object _settings
+    cdef object _analyzer
+    cdef object _matcher  # PhraseMatcher
+    cdef _PatternSet _normalised
+    cdef _PatternSet _raw
+    cdef dict _lists
+    cdef dict _triggers  # pattern id → repair
+    cdef object _leet
+    cdef object _stretched
+    cdef dict _list_ids
+    cdef dict _author_lists
+    cdef dict _hints  # pattern id → detector
+    cdef dict _hint_ids
+    cdef list _rules
+    cdef frozenset _negations
+    cdef frozenset _counter_cues
+    cdef frozenset _organisation
+    cdef frozenset _protected
+    cdef object _people
+    cdef dict _by_phrase
+    cdef dict _by_regex
+    cdef dict _by_raw
+    cdef dict _by_detector
+    cdef list _always
+    cdef dict _accounts
+    cdef _AccountView _no_account
 
     def __init__(
         self,
@@ -157,11 +223,11 @@ class Classifier:
         self._people = PersonFinder(lists.get("first_names", []))
         self._normalised.build()
         self._raw.build()
-        self._by_phrase: dict[int, list[int]] = {}
-        self._by_regex: dict[int, list[int]] = {}
-        self._by_raw: dict[int, list[int]] = {}
-        self._by_detector: dict[str, list[int]] = {}
-        self._always: list[int] = []
+        self._by_phrase = {}
+        self._by_regex = {}
+        self._by_raw = {}
+        self._by_detector = {}
+        self._always = []
         for index, rule in enumerate(self._rules):
             if not rule.groups:
                 self._always.append(index)
@@ -257,92 +323,102 @@ class Classifier:
     def rule_names(self) -> list[str]:
         return [rule.name for rule in self._rules]
 
-    def classify(self, text: str, context: CommentContext | None = None) -> Verdict:
-        context = context or _NO_CONTEXT
-        scan = self._scan(text, context)
-        view = self._accounts.get(context.account or "", self._no_account)
-        reasons: list[Reason] = []
-        alone: list[_Rule] = []
-        rules, disabled = self._rules, view.disabled
+    def classify(self, str text not None, context: CommentContext | None = None) -> Verdict:
+        if context is None:
+            context = _NO_CONTEXT
+        cdef _Scan scan = self._scan(text, context)
+        cdef _AccountView view = self._accounts.get(context.account or "", self._no_account)
+        cdef list reasons = [], alone = [], rules = self._rules
+        cdef frozenset disabled = view.disabled
+        cdef _Rule rule
         for index in sorted(self._candidates(scan)):
             rule = rules[index]
-            if rule.settings.name in disabled:
+            if rule.name in disabled:
                 continue
-            if rule.settings.alone:
+            if rule.alone:
                 alone.append(rule)
                 continue
             reason = self._evaluate(rule, scan, view)
             if reason is not None:
                 reasons.append(reason)
         if not reasons and alone:
-            reasons = [r for r in (self._evaluate(rule, scan, view) for rule in alone) if r is not None]
+            for rule in alone:
+                reason = self._evaluate(rule, scan, view)
+                if reason is not None:
+                    reasons.append(reason)
         return Verdict.from_reasons(reasons, scan.sentiment)
 
     def sentiment(self, text: str) -> dict[str, float]:
         """VADER's scores for the comment's opening (its cost grows faster than the text does)."""
         return self._analyzer.polarity_scores(sentiment_window(text))
 
-    def _scan(self, text: str, context: CommentContext) -> _Scan:
+    cdef _Scan _scan(self, str text, context):
         normalised = fold(text)
-        regexes = self._normalised.seen(normalised.text)
-        if not regexes.isdisjoint(self._triggers):
+        cdef frozenset regexes = self._normalised.seen(normalised.text)
+        if regexes and not regexes.isdisjoint(self._triggers):
             normalised = normalised.repaired({self._triggers[pid] for pid in regexes if pid in self._triggers})
             regexes = self._normalised.seen(normalised.text)
-        raw_text = detector_text(text)
-        phrases = self._matcher.find(
+        cdef _Scan scan = _Scan.__new__(_Scan)
+        scan.text = text
+        scan.normalised = normalised
+        scan.regexes = regexes
+        scan.detector_text = detector_text(text)
+        scan.phrases = self._matcher.find(
             normalised.text, leet=self._leet in regexes, stretched=self._stretched in regexes
         )
-        return _Scan(
-            text=text,
-            normalised=normalised,
-            phrases=phrases,
-            regexes=regexes,
-            seen_raw=self._raw.seen(raw_text),
-            sentiment=self.sentiment(text),
-            context=context,
-            detector_text=raw_text,
-        )
+        scan.seen_raw = self._raw.seen(scan.detector_text)
+        scan.sentiment = self._analyzer.polarity_scores(sentiment_window(text))
+        scan.context = context
+        scan.detected = {}
+        return scan
 
-    def _candidates(self, scan: _Scan) -> set[int]:
+    cdef set _candidates(self, _Scan scan):
         """Rules whose first group saw something; the other groups are checked when the rule is evaluated."""
-        candidates = set(self._always)
-        by_phrase, by_regex, by_raw = self._by_phrase, self._by_regex, self._by_raw
+        cdef set candidates = set(self._always)
+        cdef dict by_phrase = self._by_phrase, by_regex = self._by_regex, by_raw = self._by_raw
         for pid in scan.phrases:
-            if pid in by_phrase:
-                candidates.update(by_phrase[pid])
+            rules = by_phrase.get(pid)
+            if rules is not None:
+                candidates.update(<list> rules)
         for pid in scan.regexes:
-            if pid in by_regex:
-                candidates.update(by_regex[pid])
+            rules = by_regex.get(pid)
+            if rules is not None:
+                candidates.update(<list> rules)
         for pid in scan.seen_raw:
-            if pid in by_raw:
-                candidates.update(by_raw[pid])
+            rules = by_raw.get(pid)
+            if rules is not None:
+                candidates.update(<list> rules)
             if pid in self._hints:
                 candidates.update(self._by_detector.get(self._hints[pid], ()))
         return candidates
 
-    def _evaluate(self, rule: _Rule, scan: _Scan, view: _AccountView) -> Reason | None:
+    cdef object _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
+        if rule.unless_phrases and not rule.unless_phrases.isdisjoint(scan.phrases):
+            return None
+        if rule.unless_regexes and not rule.unless_regexes.isdisjoint(scan.regexes):
+            return None
         settings = rule.settings
-        if not (rule.unless_phrases.isdisjoint(scan.phrases.keys()) and rule.unless_regexes.isdisjoint(scan.regexes)):
+        if rule.conditional and not self._conditions_hold(settings, scan):
             return None
-        if not self._conditions_hold(settings, scan):
-            return None
-        spans: list[Span] = []
+        cdef list spans = [], found
+        cdef _Group group
         for group in rule.groups:
-            found = self._group_spans(group, scan, negatable=settings.negatable)
+            found = self._group_spans(group, scan, rule.negatable)
             if not found:
                 return None
             spans.extend(found)
         severity = view.severity[rule.name]
         note = ""
-        if settings.counter_speech != "ignore" and self._is_counter_speech(scan, spans):
-            if settings.counter_speech == "cancel":
+        if rule.counter_speech != "ignore" and self._is_counter_speech(scan, spans):
+            if rule.counter_speech == "cancel":
                 return None
             severity = "low"
             note = " It seems to quote or report the words in order to object to them, so it is shown as low."
         spans = _merge(spans)
-        matched = [scan.text[start:end] for start, end in spans]
+        cdef str text = scan.text
+        matched = [text[start:end] for start, end in spans]
         return Reason(
-            rule=settings.name,
+            rule=rule.name,
             category=settings.category,
             severity=severity,
             explanation=_explain(rule, matched, scan) + note,
@@ -350,7 +426,7 @@ class Classifier:
             spans=spans,
         )
 
-    def _conditions_hold(self, rule: RuleSettings, scan: _Scan) -> bool:
+    cdef bint _conditions_hold(self, rule, _Scan scan):
         compound = scan.sentiment["compound"]
         context = scan.context
         if rule.sentiment_below is not None and not compound < rule.sentiment_below:
@@ -371,7 +447,7 @@ class Classifier:
         ):
             return False
         if rule.mentions_organisation is not None:
-            mentioned = not self._organisation.isdisjoint(scan.phrases.keys())
+            mentioned = not self._organisation.isdisjoint(scan.phrases)
             if mentioned != rule.mentions_organisation:
                 return False
         return rule.mentions_person is None or rule.mentions_person == bool(self._people_in(scan))
@@ -381,7 +457,7 @@ class Classifier:
         keys = {_account_key(value) for value in (context.author_id, context.author_name) if value}
         return bool(keys & members)
 
-    def _people_in(self, scan: _Scan) -> list[Span]:
+    cdef list _people_in(self, _Scan scan):
         if scan.people is None:
             protected = [
                 scan.normalised.span_in_original(start, end)
@@ -391,14 +467,18 @@ class Classifier:
             scan.people = protected + self._people.find(scan.text)
         return scan.people
 
-    def _group_spans(self, group: _Group, scan: _Scan, *, negatable: bool) -> list[Span]:
+    cdef list _group_spans(self, _Group group, _Scan scan, bint negatable):
         normalised = scan.normalised
-        text = normalised.text
-        phrases = scan.phrases
-        found = [span for pid in group.phrases & phrases.keys() for span in phrases[pid]]
+        cdef str text = normalised.text
+        cdef list found = [], spans
+        cdef frozenset wanted = group.phrases
+        for pid, phrase_spans in scan.phrases.items():
+            if pid in wanted:
+                found.extend(<list> phrase_spans)
         if group.regexes and scan.regexes:
-            found += [span for pid in group.regexes & scan.regexes for span in self._normalised.spans(pid, text)]
-        if negatable and found:
+            for pid in group.regexes & scan.regexes:
+                found.extend(self._normalised.spans(pid, text))
+        if negatable and found and self._negations:
             found = [(start, end) for start, end in found if not self._negated(text, start)]
         spans = [normalised.span_in_original(start, end) for start, end in found]
         if group.raw and scan.seen_raw:
@@ -411,26 +491,54 @@ class Classifier:
             spans.extend(scan.detected[name])
         return spans
 
-    def _negated(self, text: str, start: int) -> bool:
-        """A negation among the three words before a match, within the same clause."""
-        window = text[max(0, start - 40) : start]
-        clause = window[max(map(window.rfind, _CLAUSE_BREAKS)) + 1 :]
-        return not self._negations.isdisjoint(words_of(clause)[-3:])
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef bint _negated(self, str text, Py_ssize_t start):
+        """A negation among the three words before a match, within the same clause (at most 40 characters)."""
+        cdef Py_ssize_t low = start - 40 if start > 40 else 0
+        cdef Py_ssize_t position = start, word_end = -1, words = 0
+        cdef Py_UCS4 char
+        while position > low and words < 3:
+            position -= 1
+            char = text[position]
+            if char == u"." or char == u"?" or char == u";" or char == u"," or char == u":" or char == u"\n":
+                break
+            if (u"a" <= char <= u"z") or (u"0" <= char <= u"9"):
+                if word_end < 0:
+                    word_end = position + 1
+                if position == low or not _is_word_char(text[position - 1]):
+                    if text[position:word_end] in self._negations:
+                        return True
+                    word_end = -1
+                    words += 1
+        return False
 
-    def _is_counter_speech(self, scan: _Scan, spans: list[Span]) -> bool:
-        if not self._counter_cues.isdisjoint(scan.phrases.keys()):
+    cdef bint _is_counter_speech(self, _Scan scan, list spans):
+        if not self._counter_cues.isdisjoint(scan.phrases):
             return True
         if scan.quoted is None:
-            scan.quoted = [m.span() for m in _QUOTED.finditer(scan.text)]
+            scan.quoted = [m.span() for m in _QUOTED.finditer(scan.text)] if _might_quote(scan.text) else []
+        if not scan.quoted:
+            return False
         return any(qs <= s and e <= qe for s, e in spans for qs, qe in scan.quoted)
+
+
+cdef inline bint _is_word_char(Py_UCS4 char):
+    return (u"a" <= char <= u"z") or (u"0" <= char <= u"9")
+
+
+cdef bint _might_quote(str text):
+    return "\"" in text or "'" in text or "\u201c" in text or "\u2018" in text
 
 
 def _account_key(value: str) -> str:
     return value.strip().lstrip("@").casefold()
 
 
-def _merge(spans: Iterable[Span]) -> list[Span]:
-    merged: list[Span] = []
+cdef list _merge(list spans):
+    if len(spans) == 1:
+        return spans
+    cdef list merged = []
     for start, end in sorted(set(spans)):
         if merged and start < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
@@ -445,7 +553,7 @@ def _detail(rule: RuleSettings) -> str:
     return f" ({' or '.join(detectors)})" if detectors and len(groups) == 1 else ""
 
 
-def _explain(rule: _Rule, matched: list[str], scan: _Scan) -> str:
+cdef str _explain(_Rule rule, list matched, _Scan scan):
     settings = rule.settings
     quoted = ", ".join(f"“{text}”" for text in matched[:3] if text)
     if settings.explanation:

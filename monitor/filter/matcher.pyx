@@ -1,0 +1,296 @@
+# cython: language_level=3
+"""Find every phrase of every rule in one walk over a comment's words.
+
+Compiled (Cython), because this walk runs on every comment and in Python it cost more than the sentiment
+analysis it sits beside. Phrases are indexed by their first word (exact words in a dict, wildcard stems by
+their first three letters), so the cost grows with the comment's length, not with the number of phrases.
+"""
+
+import re
+from string import ascii_lowercase
+
+cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_Tailmatch
+
+from monitor.filter.normalise import normalise_text, words_of
+
+cdef enum:
+    EXACT = 0
+    STEM = 1
+    ANY = 2
+
+cdef Py_ssize_t STEM_KEY = 3
+
+_LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s"}
+_LEET_AS_I = str.maketrans({**_LEET, "1": "i"})
+_LEET_AS_L = str.maketrans({**_LEET, "1": "l"})
+# RE2 patterns telling find() whether a text has words worth reading another way (see _other_readings).
+LEET_TRIGGER = r"[a-z][0-9$]|[0-9$][a-z]"
+STRETCHED_TRIGGER = "|".join(letter * 3 for letter in ascii_lowercase)
+_LETTER_BY_DIGIT = re.compile(r"[0-9$](?<=[a-z][0-9$])|[0-9$](?=[a-z])")
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+
+
+def parse_phrase(str phrase):
+    """A rule's phrase → its words as (text, kind): kind 0 an exact word, 1 a stem (word*), 2 any word (*)."""
+    elements = []
+    for word in phrase.split():
+        if word == "*":
+            elements.append(("", ANY))
+            continue
+        tokens = words_of(normalise_text(word.rstrip("*")))
+        elements += [(token, EXACT) for token in tokens[:-1]]
+        if tokens:
+            elements.append((tokens[-1], STEM if word.endswith("*") else EXACT))
+    return tuple(elements)
+
+
+cdef class _FirstWord:
+    """Everything that starts with one exact word, with longer phrases indexed again by their second word."""
+
+    cdef list alone  # phrase ids
+    cdef dict by_second  # second word → [(phrase id, the words after the second)]
+    cdef list other  # [(phrase id, the words after the first)] where the second is a stem or a lone *
+
+    def __cinit__(self):
+        self.alone = []
+        self.by_second = {}
+        self.other = []
+
+
+cdef class PhraseMatcher:
+    cdef dict _ids  # parsed phrase → id
+    cdef dict _first  # first word → _FirstWord
+    cdef dict _stems  # a stem's first three letters → [(stem, phrase id, the words after the stem)]
+
+    def __cinit__(self):
+        self._ids = {}
+        self._first = {}
+        self._stems = {}
+
+    def add(self, str phrase) -> int:
+        elements = parse_phrase(phrase)
+        if elements in self._ids:
+            return self._ids[elements]
+        phrase_id = len(self._ids)
+        self._ids[elements] = phrase_id
+        (text, kind), rest = elements[0], elements[1:]
+        if kind == STEM:
+            # A stem shorter than the key can never be looked up: such a rule matches nothing.
+            self._stems.setdefault(text[:STEM_KEY], []).append((text, phrase_id, rest))
+            return phrase_id
+        cdef _FirstWord entry = self._first.get(text)
+        if entry is None:
+            entry = self._first[text] = _FirstWord()
+        if not rest:
+            entry.alone.append(phrase_id)
+        elif rest[0][1] != EXACT:
+            entry.other.append((phrase_id, rest))
+        else:
+            entry.by_second.setdefault(rest[0][0], []).append((phrase_id, rest[1:]))
+        return phrase_id
+
+    def find(self, str text, leet=None, stretched=None):
+        """Each phrase found, with its spans in ``text``; phrases never run across . ! ? or ;
+
+        ``leet`` and ``stretched``: whether LEET_TRIGGER and STRETCHED_TRIGGER match ``text``, when known.
+        """
+        cdef Py_ssize_t length = len(text)
+        cdef Py_ssize_t *bounds = <Py_ssize_t *> PyMem_Malloc((length + 1) * sizeof(Py_ssize_t))
+        if bounds == NULL:
+            raise MemoryError()
+        try:
+            return self._find(text, bounds, leet, stretched)
+        finally:
+            PyMem_Free(bounds)
+
+    cdef dict _find(self, str text, Py_ssize_t *bounds, leet, stretched):
+        cdef list words = _tokens(text, bounds)
+        cdef Py_ssize_t size = len(words)
+        if size == 0:
+            return {}
+        cdef list extra = _other_readings(words, text, leet, stretched)
+        cdef list found = []  # (phrase id, first word, last word)
+        cdef Py_ssize_t index
+        for index in range(size):
+            self._starting(<str> words[index], index, words, extra, found)
+            if extra is not None and extra[index] is not None:
+                for form in <tuple> extra[index]:
+                    self._starting(<str> form, index, words, extra, found)
+        if not found:
+            return {}
+        return _spans(text, bounds, found)
+
+    cdef void _starting(self, str form, Py_ssize_t index, list words, list extra, list found):
+        cdef _FirstWord entry
+        cdef Py_ssize_t size = len(words)
+        cdef object phrase_id
+        cdef tuple rest
+        value = self._first.get(form)
+        if value is not None:
+            entry = <_FirstWord> value
+            for phrase_id in entry.alone:
+                found.append((phrase_id, index, index))
+            if entry.by_second and index + 1 < size:
+                self._by_second(entry, words[index + 1], index, words, extra, found)
+                if extra is not None and extra[index + 1] is not None:
+                    for second in <tuple> extra[index + 1]:
+                        self._by_second(entry, second, index, words, extra, found)
+            for phrase_id, rest in entry.other:
+                if _rest_matches(words, extra, index, rest):
+                    found.append((phrase_id, index, index + len(rest)))
+        if len(form) < STEM_KEY:
+            return
+        stems = self._stems.get(form[:STEM_KEY])
+        if stems is None:
+            return
+        for stem, phrase_id, rest in <list> stems:
+            if PyUnicode_Tailmatch(form, stem, 0, len(form), -1) and _rest_matches(words, extra, index, rest):
+                found.append((phrase_id, index, index + len(rest)))
+
+    cdef void _by_second(self, _FirstWord entry, second, Py_ssize_t index, list words, list extra, list found):
+        cdef tuple rest
+        phrases = entry.by_second.get(second)
+        if phrases is None:
+            return
+        for phrase_id, rest in <list> phrases:
+            if _rest_matches(words, extra, index + 1, rest):
+                found.append((phrase_id, index, index + 1 + len(rest)))
+
+
+cdef inline bint _is_token_char(Py_UCS4 char):
+    return (u"a" <= char <= u"z") or (u"0" <= char <= u"9") or char == u"$"
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef list _tokens(str text, Py_ssize_t *bounds):
+    """The words ([a-z0-9$]+) of ``text``; bounds gets each word's start and end, in turn."""
+    cdef list words = []
+    cdef Py_ssize_t length = len(text), position = 0, start, slots = 0
+    while position < length:
+        if not _is_token_char(text[position]):
+            position += 1
+            continue
+        start = position
+        while position < length and _is_token_char(text[position]):
+            position += 1
+        words.append(text[start:position])
+        bounds[slots] = start
+        bounds[slots + 1] = position
+        slots += 2
+    return words
+
+
+cdef inline bint _accepts(str element, int kind, str token):
+    if kind == ANY:
+        return True
+    if kind == STEM:
+        return PyUnicode_Tailmatch(token, element, 0, len(token), -1) == 1
+    return token == element
+
+
+cdef bint _rest_matches(list words, list extra, Py_ssize_t index, tuple rest):
+    cdef Py_ssize_t size = len(rest), offset, position
+    cdef str element
+    cdef int kind
+    if index + size >= len(words):
+        return size == 0
+    for offset in range(size):
+        element, kind = rest[offset]
+        position = index + offset + 1
+        if _accepts(element, kind, <str> words[position]):
+            continue
+        if extra is None or extra[position] is None:
+            return False
+        for form in <tuple> extra[position]:
+            if _accepts(element, kind, <str> form):
+                break
+        else:
+            return False
+    return True
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef dict _spans(str text, Py_ssize_t *bounds, list found):
+    cdef dict spans = {}
+    cdef Py_ssize_t first, last, position, start, end
+    cdef bint broken
+    cdef Py_UCS4 char
+    for phrase_id, first, last in found:
+        start = bounds[2 * first]
+        end = bounds[2 * last + 1]
+        broken = False
+        for position in range(bounds[2 * first + 1], bounds[2 * last]):
+            char = text[position]
+            if char == u"." or char == u"!" or char == u"?" or char == u";" or char == u"\n":
+                broken = True
+                break
+        if broken:
+            continue
+        span = (start, end)
+        existing = spans.get(phrase_id)
+        if existing is None:
+            spans[phrase_id] = [span]
+        elif span not in <list> existing:
+            (<list> existing).append(span)
+    return spans
+
+
+cdef list _other_readings(list words, str text, leet, stretched):
+    """Each word's other readings (None where it has none), or None when no word has any.
+
+    Leetspeak (1 as i, then as l) is read only when some letter in the text touches a digit, and then in
+    every word with a digit; stretched letters ("stuuupid" as "stuupid" and "stupid") only when some word
+    has three of a letter in a row. ``leet`` and ``stretched`` say so when the caller already knows.
+    """
+    if leet is None:
+        leet = _LETTER_BY_DIGIT.search(text) is not None
+    if stretched is None:
+        stretched = _STRETCHED.search(text) is not None
+    if not (leet or stretched):
+        return None
+    cdef bint read_leet = leet, read_stretched = stretched, as_l = leet and "1" in text
+    cdef list extra = [None] * len(words)
+    cdef Py_ssize_t index
+    cdef str word
+    for index in range(len(words)):
+        word = words[index]
+        if (read_leet and _has_digit(word)) or (read_stretched and _has_run_of_three(word)):
+            extra[index] = _readings(word, read_leet, as_l, read_stretched)
+    return extra
+
+
+cdef tuple _readings(str word, bint leet, bint as_l, bint stretched):
+    cdef list forms = []
+    if leet:
+        forms.append(word.translate(_LEET_AS_I))
+        if as_l:
+            forms.append(word.translate(_LEET_AS_L))
+    if stretched:
+        bases = [word, *forms]
+        forms += [_STRETCHED.sub(r"\1\1", base) for base in bases]
+        forms += [_STRETCHED.sub(r"\1", base) for base in bases]
+    cdef list distinct = []
+    for form in forms:
+        if form != word and form not in distinct:
+            distinct.append(form)
+    return tuple(distinct) if distinct else None
+
+
+cdef bint _has_digit(str word):
+    cdef Py_UCS4 char
+    for char in word:
+        if (u"0" <= char <= u"9") or char == u"$":
+            return True
+    return False
+
+
+cdef bint _has_run_of_three(str word):
+    cdef Py_ssize_t index
+    for index in range(2, len(word)):
+        if word[index] == word[index - 1] == word[index - 2] and u"a" <= word[index] <= u"z":
+            return True
+    return False
