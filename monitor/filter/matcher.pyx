@@ -10,7 +10,7 @@ import re
 from string import ascii_lowercase
 
 cimport cython
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc
 from cpython.unicode cimport PyUnicode_Tailmatch
 
 from monitor.filter.normalise import normalise_text, words_of
@@ -21,6 +21,10 @@ cdef enum:
     ANY = 2
 
 cdef Py_ssize_t STEM_KEY = 3
+# A word's first three characters, each one of a-z, 0-9, $ or "none" (a shorter word), as a number below
+# KEYS: a table of the keys of every phrase's first word lets most words of a comment skip the look-ups.
+cdef Py_ssize_t SYMBOLS = 38
+cdef Py_ssize_t KEYS = SYMBOLS * SYMBOLS * SYMBOLS
 
 _LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s"}
 _LEET_AS_I = str.maketrans({**_LEET, "1": "i"})
@@ -63,11 +67,18 @@ cdef class PhraseMatcher:
     cdef dict _ids  # parsed phrase → id
     cdef dict _first  # first word → _FirstWord
     cdef dict _stems  # a stem's first three letters → [(stem, phrase id, the words after the stem)]
+    cdef unsigned char *_starts  # by key (see KEYS): 1 where some phrase's first word has that key
 
     def __cinit__(self):
         self._ids = {}
         self._first = {}
         self._stems = {}
+        self._starts = <unsigned char *> PyMem_Calloc(KEYS, 1)
+        if self._starts == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        PyMem_Free(self._starts)
 
     def add(self, str phrase) -> int:
         elements = parse_phrase(phrase)
@@ -76,6 +87,9 @@ cdef class PhraseMatcher:
         phrase_id = len(self._ids)
         self._ids[elements] = phrase_id
         (text, kind), rest = elements[0], elements[1:]
+        key = _key(text)
+        if key >= 0:
+            self._starts[key] = 1
         if kind == STEM:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
             self._stems.setdefault(text[:STEM_KEY], []).append((text, phrase_id, rest))
@@ -127,6 +141,9 @@ cdef class PhraseMatcher:
         cdef Py_ssize_t size = len(words)
         cdef object phrase_id
         cdef tuple rest
+        cdef Py_ssize_t key = _key(form)
+        if key >= 0 and not self._starts[key]:
+            return
         value = self._first.get(form)
         if value is not None:
             entry = <_FirstWord> value
@@ -157,6 +174,27 @@ cdef class PhraseMatcher:
         for phrase_id, rest in <list> phrases:
             if _rest_matches(words, extra, index + 1, rest):
                 found.append((phrase_id, index, index + 1 + len(rest)))
+
+
+cdef Py_ssize_t _key(str word):
+    """The key of a word's first three characters, or -1 if one of them is not a word character."""
+    cdef Py_ssize_t key = 0, index, symbol, length = len(word)
+    cdef Py_UCS4 char
+    for index in range(3):
+        if index >= length:
+            symbol = SYMBOLS - 1
+        else:
+            char = word[index]
+            if u"a" <= char <= u"z":
+                symbol = <Py_ssize_t> char - 97
+            elif u"0" <= char <= u"9":
+                symbol = 26 + <Py_ssize_t> char - 48
+            elif char == u"$":
+                symbol = 36
+            else:
+                return -1
+        key = key * SYMBOLS + symbol
+    return key
 
 
 cdef inline bint _is_token_char(Py_UCS4 char):
@@ -243,7 +281,7 @@ cdef list _other_readings(list words, str text, leet, stretched):
     """Each word's other readings (None where it has none), or None when no word has any.
 
     Leetspeak (1 as i, then as l) is read only when some letter in the text touches a digit, and then in
-    every word with a digit; stretched letters ("stuuupid" as "stuupid" and "stupid") only when some word
+    every word that mixes letters with digits or $; stretched letters ("stuuupid" as "stuupid" and "stupid") only when some word
     has three of a letter in a row. ``leet`` and ``stretched`` say so when the caller already knows.
     """
     if leet is None:
@@ -258,7 +296,7 @@ cdef list _other_readings(list words, str text, leet, stretched):
     cdef str word
     for index in range(len(words)):
         word = words[index]
-        if (read_leet and _has_digit(word)) or (read_stretched and _has_run_of_three(word)):
+        if (read_leet and _mixes_letters_and_digits(word)) or (read_stretched and _has_run_of_three(word)):
             extra[index] = _readings(word, read_leet, as_l, read_stretched)
     return extra
 
@@ -280,10 +318,16 @@ cdef tuple _readings(str word, bint leet, bint as_l, bint stretched):
     return tuple(distinct) if distinct else None
 
 
-cdef bint _has_digit(str word):
+cdef bint _mixes_letters_and_digits(str word):
+    """Leetspeak: a word with a letter and a digit or $ (a plain number such as 8220 has no other reading)."""
+    cdef bint letter = False, digit = False
     cdef Py_UCS4 char
     for char in word:
-        if (u"0" <= char <= u"9") or char == u"$":
+        if u"a" <= char <= u"z":
+            letter = True
+        else:
+            digit = True
+        if letter and digit:
             return True
     return False
 

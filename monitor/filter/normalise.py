@@ -170,11 +170,13 @@ class Normalised:
 
     __slots__ = ("_edits", "original", "steps", "text")
 
-    def __init__(self, original: str, text: str, steps: tuple[Step, ...]) -> None:
+    def __init__(
+        self, original: str, text: str, steps: tuple[Step, ...], edits: list[tuple[list[Edit], list[int]]] | None = None
+    ) -> None:
         self.original = original
         self.text = text
         self.steps = steps
-        self._edits: list[tuple[list[Edit], list[int]]] | None = None
+        self._edits = edits  # worked out by _replayed() unless the caller already knows them
 
     def __repr__(self) -> str:
         return f"Normalised(original={self.original!r}, text={self.text!r})"
@@ -232,10 +234,12 @@ def fold(original: str) -> Normalised:
         steps = _FOLD_STEPS
     if _SYMBOL_IN_WORD.search(text):
         text = _SYMBOL_IN_WORD.sub(_letter_for_symbol, text)  # same length, same offsets
-    if _DELETED_CHARS.search(text):
-        text = _DELETED_CHARS.sub("", text)
-        steps = (*steps, _delete_marks)
-    return Normalised(original, text, steps)
+    if not _DELETED_CHARS.search(text):
+        return Normalised(original, text, steps)
+    if steps is _ASCII_STEPS:  # lower-casing moved nothing, so the deletions are the only edits
+        text, edits = _delete_marks(text)
+        return Normalised(original, text, (*steps, _delete_marks), [(edits, [edit[2] for edit in edits])])
+    return Normalised(original, _DELETED_CHARS.sub("", text), (*steps, _delete_marks))
 
 
 def normalise(original: str) -> Normalised:

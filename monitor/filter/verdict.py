@@ -32,11 +32,12 @@ DEFAULT_CATEGORY_SEVERITY = {
 }
 
 
+_RANK = {severity: len(SEVERITIES) - index for index, severity in enumerate(SEVERITIES)}
+
+
 def severity_rank(severity: str | None) -> int:
     """Higher is more severe: urgent 4, high 3, medium 2, low 1, none 0."""
-    if severity is None:
-        return 0
-    return len(SEVERITIES) - SEVERITIES.index(severity)
+    return 0 if severity is None else _RANK[severity]
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Verdict:
 
     @classmethod
     def from_reasons(cls, reasons: list[Reason], sentiment: dict[str, float]) -> Verdict:
-        ordered = sorted(reasons, key=lambda r: -severity_rank(r.severity))
+        ordered = sorted(reasons, key=lambda r: -_RANK[r.severity]) if len(reasons) > 1 else reasons
         categories: list[str] = []
         for reason in ordered:
             if reason.category not in categories:

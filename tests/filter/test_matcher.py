@@ -1,0 +1,71 @@
+"""The compiled phrase matcher against a plain reading of what a phrase means.
+
+Texts here have no digits and no letter three times in a row, so no word has another reading; the matcher
+must then find exactly what a word-by-word comparison finds: each phrase's words in order on consecutive
+words, a trailing * on a word matching any word it starts (three letters or more), a lone * any one word, and
+never across . ! ? ; or a line break.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.filter.matcher import PhraseMatcher
+
+_VOCABULARY = ["you", "your", "lot", "lots", "are", "a", "scam", "scammers", "stab", "stabbing", "we", "hope", "ok"]
+_ELEMENTS = [*_VOCABULARY, "sca*", "you*", "stab*", "lo*", "*"]
+_BREAKS = ".!?;\n"
+
+
+def _reference(phrase: str, text: str) -> list[tuple[int, int]]:
+    elements = phrase.split()
+    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9$]+", text)]
+    found = []
+    for first in range(len(tokens) - len(elements) + 1):
+        window = tokens[first : first + len(elements)]
+        if all(_accepts(element, word) for element, (word, _, _) in zip(elements, window, strict=True)):
+            start, end = window[0][1], window[-1][2]
+            between = text[window[0][2] : window[-1][1]]
+            if not any(mark in between for mark in _BREAKS):
+                found.append((start, end))
+    return found
+
+
+def _accepts(element: str, word: str) -> bool:
+    if element == "*":
+        return True
+    if element.endswith("*"):
+        stem = element[:-1]
+        return len(stem) >= 3 and word.startswith(stem)
+    return word == element
+
+
+_PHRASES = st.lists(st.sampled_from(_ELEMENTS), min_size=1, max_size=3).filter(lambda p: p[0] != "*").map(" ".join)
+_TEXTS = st.lists(st.sampled_from([*_VOCABULARY, ",", ".", "!", " ", "\n", "—"]), max_size=14).map(" ".join)
+
+
+@settings(max_examples=400)
+@given(st.lists(_PHRASES, min_size=1, max_size=6, unique=True), _TEXTS)
+def test_the_matcher_finds_what_a_word_by_word_reading_finds(phrases: list[str], text: str) -> None:
+    matcher = PhraseMatcher()
+    ids = {phrase: matcher.add(phrase) for phrase in phrases}
+    found = matcher.find(text, leet=False, stretched=False)
+    for phrase, phrase_id in ids.items():
+        assert sorted(found.get(phrase_id, [])) == _reference(phrase, text), phrase
+
+
+def test_a_plain_number_has_no_leetspeak_reading() -> None:
+    matcher = PhraseMatcher()
+    bee = matcher.add("bbbo")
+    shit = matcher.add("shit")
+    assert matcher.find("&#8220; sh1t", leet=True, stretched=False) == {shit: [(8, 12)]}
+    assert bee not in matcher.find("8220 sh1t", leet=True, stretched=False)
+
+
+def test_the_same_phrase_added_twice_has_one_id() -> None:
+    matcher = PhraseMatcher()
+    assert matcher.add("You  LOT") == matcher.add("you lot")
+    assert matcher.add("you lot") != matcher.add("you lot*")
