@@ -39,6 +39,7 @@ from connectors.base import Batch
 from monitor import config
 from monitor.app import App
 from monitor.config import AccountConfig
+from monitor.filter import Classifier
 from monitor.logging import configure as configure_logging
 from monitor.models import Flag
 from monitor.pipeline import Pipeline, PollOutcome
@@ -90,8 +91,9 @@ class Stopwatch:
         self.calls: Counter[str] = Counter()
 
     def wrap(self, target: object, method: str, label: str) -> None:
-        inner = getattr(target, method)
+        setattr(target, method, self.timed(getattr(target, method), label))
 
+    def timed(self, inner: Callable[..., Any], label: str) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
             try:
@@ -100,7 +102,14 @@ class Stopwatch:
                 self.seconds[label] += time.perf_counter() - started
                 self.calls[label] += 1
 
-        setattr(target, method, timed)
+        return timed
+
+
+class TimedClassifier:
+    """The classifier with its classify() timed (a compiled class's methods cannot be replaced in place)."""
+
+    def __init__(self, classifier: Classifier, stopwatch: Stopwatch) -> None:
+        self.classify = stopwatch.timed(classifier.classify, CLASSIFY)
 
 
 @dataclass
@@ -212,9 +221,8 @@ def run(comments: int, seed: int, comments_limit: int, profiler: cProfile.Profil
         stopwatch = Stopwatch()
         stopwatch.wrap(app.store, "save_batch", "store comments (Store.save_batch)")
         stopwatch.wrap(app.store, "comments_to_classify", "load comments to classify (Store.comments_to_classify)")
-        stopwatch.wrap(app.classifier, "classify", CLASSIFY)
         stopwatch.wrap(app.store, "save_verdicts", "store verdicts and flags (Store.save_verdicts)")
-        pipeline = Pipeline(app.store, app.classifier, connectors, app.now)
+        pipeline = Pipeline(app.store, TimedClassifier(app.classifier, stopwatch), connectors, app.now)
         watch = MemoryWatch(
             progress=lambda: f"{connectors.fetched:,} fetched and stored, {stopwatch.calls[CLASSIFY]:,} classified"
         )

@@ -17,9 +17,9 @@ from pathlib import Path
 import re2
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, Span, detector_text
+from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, detector_text
 from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER, PhraseMatcher
-from monitor.filter.normalise import TRIGGERS, Normalised, fold, normalise_text, words_of
+from monitor.filter.normalise import TRIGGERS, fold, normalise_text, words_of
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
 from monitor.filter.settings import AccountOverride, FilterSettings, RuleSettings
@@ -36,7 +36,6 @@ CATEGORY_WORDS = {
     "controversial": "Starts a heated argument on our page",
     "negative": "Strongly negative",
 }
-_CLAUSE_BREAKS = ".?;,:\n"
 _QUOTED = re.compile(  # every branch starts with its quote mark, so the scan skips to those
     "\"[^\"]{1,200}\"|\u201c[^\u201d]{1,200}\u201d|\u2018[^\u2019]{1,200}\u2019|'(?<!\\w')[^']{1,200}'(?!\\w)"
 )
