@@ -347,7 +347,7 @@ cdef class Classifier:
                     reasons.append(reason)
         return Verdict.from_reasons(reasons, scan.sentiment)
 
-    def sentiment(self, text: str) -> dict[str, float]:
+    cpdef dict sentiment(self, str text):
         """VADER's scores for the comment's opening (its cost grows faster than the text does)."""
         return self._analyzer.polarity_scores(sentiment_window(text))
 
@@ -366,7 +366,7 @@ cdef class Classifier:
             normalised.text, leet=self._leet in regexes, stretched=self._stretched in regexes
         )
         scan.seen_raw = self._raw.seen(scan.detector_text)
-        scan.sentiment = self._analyzer.polarity_scores(sentiment_window(text))
+        scan.sentiment = self.sentiment(text)
         scan.context = context
         scan.detected = {}
         return scan
@@ -502,7 +502,7 @@ cdef class Classifier:
             char = text[position]
             if char == u"." or char == u"?" or char == u";" or char == u"," or char == u":" or char == u"\n":
                 break
-            if (u"a" <= char <= u"z") or (u"0" <= char <= u"9"):
+            if _is_word_char(char):
                 if word_end < 0:
                     word_end = position + 1
                 if position == low or not _is_word_char(text[position - 1]):

@@ -80,7 +80,7 @@ class Verdict:
 
     @classmethod
     def from_reasons(cls, reasons: list[Reason], sentiment: dict[str, float]) -> Verdict:
-        ordered = sorted(reasons, key=lambda r: -_RANK[r.severity]) if len(reasons) > 1 else reasons
+        ordered = sorted(reasons, key=lambda r: -severity_rank(r.severity)) if len(reasons) > 1 else reasons
         categories: list[str] = []
         for reason in ordered:
             if reason.category not in categories:

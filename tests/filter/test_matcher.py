@@ -2,8 +2,9 @@
 
 Texts here have no digits and no letter three times in a row, so no word has another reading; the matcher
 must then find exactly what a word-by-word comparison finds: each phrase's words in order on consecutive
-words, a trailing * on a word matching any word it starts (three letters or more), a lone * any one word, and
-never across . ! ? ; or a line break.
+words, a trailing * on a word matching any word it starts (as a phrase's first word, only a stem of three letters
+or more, since stems are indexed by their first three), a lone * any one word, and never across . ! ? ; or
+a line break.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ def _reference(phrase: str, text: str) -> list[tuple[int, int]]:
     found = []
     for first in range(len(tokens) - len(elements) + 1):
         window = tokens[first : first + len(elements)]
-        if all(_accepts(element, word) for element, (word, _, _) in zip(elements, window, strict=True)):
+        if all(
+            _accepts(element, word, first=index == 0)
+            for index, (element, (word, _, _)) in enumerate(zip(elements, window, strict=True))
+        ):
             start, end = window[0][1], window[-1][2]
             between = text[window[0][2] : window[-1][1]]
             if not any(mark in between for mark in _BREAKS):
@@ -34,12 +38,12 @@ def _reference(phrase: str, text: str) -> list[tuple[int, int]]:
     return found
 
 
-def _accepts(element: str, word: str) -> bool:
+def _accepts(element: str, word: str, *, first: bool) -> bool:
     if element == "*":
         return True
     if element.endswith("*"):
         stem = element[:-1]
-        return len(stem) >= 3 and word.startswith(stem)
+        return (len(stem) >= 3 or not first) and word.startswith(stem)
     return word == element
 
 
