@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.filter.matcher import PhraseMatcher
-from monitor.filter.normalise import normalise
+from monitor.filter.normalise import fold, normalise
 
 
 def quoted(original: str, word: str) -> str:
@@ -93,3 +95,26 @@ def test_spans_always_fall_inside_the_original(text: str) -> None:
     for start in range(len(result.text)):
         first, last = result.span_in_original(start, start + 1)
         assert 0 <= first <= last <= len(text)
+
+
+_SYMBOL_BETWEEN_LETTERS = re.compile(r"[!|@](?<=[a-z].)(?=[a-z])|@(?=ss)")
+
+
+def _fold_by_the_definition(original: str) -> tuple[str, list[int]]:
+    """An ASCII comment lower-cased, ! | @ between letters (and @ before ss) read as i or a, then ' ` * #
+    dropped; with where each character left came from."""
+    lowered = original.lower()
+    read = _SYMBOL_BETWEEN_LETTERS.sub(lambda m: "a" if m.group() == "@" else "i", lowered)
+    kept = [position for position, char in enumerate(read) if char not in "'`*#"]
+    return "".join(read[position] for position in kept), kept
+
+
+@given(st.text(alphabet="aAbsSiI!|@'`*# .1", max_size=30))
+def test_the_one_pass_ascii_fold_agrees_with_its_definition(original: str) -> None:
+    result = fold(original)
+    expected, origins = _fold_by_the_definition(original)
+    assert result.text == expected
+    for position, origin in enumerate(origins):
+        assert result.span_in_original(position, position + 1) == (origin, origin + 1)
+    if origins:
+        assert result.span_in_original(0, len(expected)) == (origins[0], origins[-1] + 1)

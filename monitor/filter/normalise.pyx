@@ -1,16 +1,20 @@
+# cython: language_level=3
 """Undo the usual tricks for slipping words past a filter, remembering where every character came from.
 
-An ordinary comment costs a lower-casing and a few character deletions. The rarer repairs (letters spaced
+An ordinary comment costs one pass in C: lower case, a symbol inside a word read as a letter, marks dropped. The rarer repairs (letters spaced
 apart, s.c.a.m, control characters) run only when the caller's scan says they are needed
 (see TRIGGERS). Offsets back to the original are worked out only when a span is quoted, by replaying the
 same steps with bookkeeping. Leetspeak is not rewritten here: the phrase matcher reads each word that mixes
 letters and digits both ways, and stretched letters ("stuuupid") shortened (matcher._readings), so a phone
 number or NHS number keeps its digits.
+
+Compiled (Cython), because every comment passes through fold().
 """
 
-from __future__ import annotations
-
 import bisect
+
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII
 import json
 import re
 import unicodedata
@@ -62,14 +66,14 @@ _CONFUSABLES = _load_confusables()
 
 
 @cache
-def fold_char(char: str) -> str:
+def fold_char(character: str) -> str:
     """One character → its plain lower-case form: compatibility forms, accents, look-alikes, invisibles."""
-    if char in _ZERO_WIDTH:
+    if character in _ZERO_WIDTH:
         return ""
-    category = unicodedata.category(char)
+    category = unicodedata.category(character)
     if category in ("Cc", "Cf", "Mn", "Me"):
-        return " " if char in "\x0b\x0c\x85" else ""
-    folded = unicodedata.normalize("NFKC", char).casefold()
+        return " " if character in "\x0b\x0c\x85" else ""
+    folded = unicodedata.normalize("NFKC", character).casefold()
     stripped = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
     return "".join(_CONFUSABLES.get(c, c) for c in stripped).lower()
 
@@ -165,24 +169,25 @@ def _join_spaced(text: str) -> tuple[str, list[Edit]]:
 REPAIRS: dict[str, Step] = {"control": _fold, "dotted": _join_dotted, "spaced": _join_spaced}
 
 
-class Normalised:
+cdef class Normalised:
     """The comment as the rules see it, with the way back to the original text."""
 
-    __slots__ = ("_edits", "original", "steps", "text")
+    cdef readonly str original
+    cdef readonly str text
+    cdef readonly tuple steps
+    cdef list _edits  # each step's edits, last step first; worked out by _replayed() unless already known
+    cdef tuple _deleted  # an ASCII comment: where the marks fold() dropped were, in the original
 
-    def __init__(
-        self, original: str, text: str, steps: tuple[Step, ...], edits: list[tuple[list[Edit], list[int]]] | None = None
-    ) -> None:
+    def __init__(self, str original, str text, tuple steps, list edits=None) -> None:
         self.original = original
         self.text = text
         self.steps = steps
-        self._edits = edits  # worked out by _replayed() unless the caller already knows them
+        self._edits = edits
 
     def __repr__(self) -> str:
         return f"Normalised(original={self.original!r}, text={self.text!r})"
 
-    def _replayed(self) -> list[tuple[list[Edit], list[int]]]:
-        """Each step's edits, last step first, worked out the first time a span is mapped back."""
+    cdef list _replayed(self):
         if self._edits is None:
             text = self.original
             all_edits = []
@@ -193,19 +198,23 @@ class Normalised:
             self._edits = all_edits[::-1]
         return self._edits
 
-    def span_in_original(self, start: int, end: int) -> tuple[int, int]:
+    cpdef tuple span_in_original(self, Py_ssize_t start, Py_ssize_t end):
         if self.steps is _ASCII_STEPS:  # lower-casing ASCII moves nothing
+            return start, max(start, end)
+        if self._deleted is not None:
+            start += _deleted_up_to(self._deleted, start)
+            end += _deleted_up_to(self._deleted, end - 1)
             return start, max(start, end)
         for edits, starts in self._replayed():
             start = _map_back(edits, starts, start, is_end=False)
             end = _map_back(edits, starts, end, is_end=True)
         return start, max(start, end)
 
-    def quote(self, start: int, end: int) -> str:
+    def quote(self, Py_ssize_t start, Py_ssize_t end) -> str:
         first, last = self.span_in_original(start, end)
         return self.original[first:last]
 
-    def repaired(self, needed: set[str]) -> Normalised:
+    def repaired(self, needed) -> Normalised:
         """Apply the repairs the triggers asked for."""
         text = self.text
         steps = list(self.steps)
@@ -216,30 +225,78 @@ class Normalised:
         return Normalised(self.original, text, tuple(steps))
 
 
-_ASCII_STEPS: tuple[Step, ...] = (_lower,)
-_FOLD_STEPS: tuple[Step, ...] = (_fold,)
+cdef Py_ssize_t _deleted_up_to(tuple deleted, Py_ssize_t position):
+    """How many dropped marks came before the character now at ``position`` (or just after it)."""
+    cdef Py_ssize_t count = 0, size = len(deleted)
+    while count < size and <Py_ssize_t> deleted[count] - count <= position:
+        count += 1
+    return count
+
+
+_ASCII_STEPS = (_lower,)
+_ASCII_DELETING_STEPS = (_lower, _delete_marks)
+_FOLD_STEPS = (_fold,)
 
 
 def _fold_match(match: re.Match[str]) -> str:
     return fold_char(match.group())
 
 
-def fold(original: str) -> Normalised:
+def fold(str original) -> Normalised:
     """The cheap first pass every comment gets: case, Unicode folding, apostrophes and * # dropped."""
     if original.isascii():
-        text = original.lower()
-        steps = _ASCII_STEPS
-    else:
-        text = _NON_ASCII_OR_CONTROL.sub(_fold_match, original).lower()
-        steps = _FOLD_STEPS
+        return _fold_ascii(original)
+    text = _NON_ASCII_OR_CONTROL.sub(_fold_match, original).lower()
     if _SYMBOL_IN_WORD.search(text):
         text = _SYMBOL_IN_WORD.sub(_letter_for_symbol, text)  # same length, same offsets
     if not _DELETED_CHARS.search(text):
-        return Normalised(original, text, steps)
-    if steps is _ASCII_STEPS:  # lower-casing moved nothing, so the deletions are the only edits
-        text, edits = _delete_marks(text)
-        return Normalised(original, text, (*steps, _delete_marks), [(edits, [edit[2] for edit in edits])])
-    return Normalised(original, _DELETED_CHARS.sub("", text), (*steps, _delete_marks))
+        return Normalised(original, text, _FOLD_STEPS)
+    return Normalised(original, _DELETED_CHARS.sub("", text), (*_FOLD_STEPS, _delete_marks))
+
+
+cdef inline bint _is_lower_letter(char c):
+    return b"a" <= c <= b"z"
+
+
+cdef Normalised _fold_ascii(str original):
+    """fold() for an ASCII comment, in one pass: lower case, _SYMBOL_IN_WORD, then DELETED dropped."""
+    cdef Py_ssize_t length, position, size = 0
+    cdef const char *source = PyUnicode_AsUTF8AndSize(original, &length)  # an ASCII str's own buffer
+    cdef char *folded = <char *> PyMem_Malloc(length + 1)
+    if folded == NULL:
+        raise MemoryError()
+    cdef char c, before, after, after_next
+    cdef list deleted = None
+    try:
+        for position in range(length):
+            c = _lower_ascii(source[position])
+            if c == b"'" or c == b"`" or c == b"*" or c == b"#":
+                if deleted is None:
+                    deleted = []
+                deleted.append(position)
+                continue
+            if c == b"!" or c == b"|" or c == b"@":
+                before = _lower_ascii(source[position - 1]) if position > 0 else 0
+                after = _lower_ascii(source[position + 1]) if position + 1 < length else 0
+                after_next = _lower_ascii(source[position + 2]) if position + 2 < length else 0
+                if _is_lower_letter(before) and _is_lower_letter(after):
+                    c = b"a" if c == b"@" else b"i"
+                elif c == b"@" and after == b"s" and after_next == b"s":
+                    c = b"a"
+            folded[size] = c
+            size += 1
+        text = PyUnicode_DecodeASCII(folded, size, NULL)
+    finally:
+        PyMem_Free(folded)
+    if deleted is None:
+        return Normalised(original, text, _ASCII_STEPS)
+    cdef Normalised result = Normalised(original, text, _ASCII_DELETING_STEPS)
+    result._deleted = tuple(deleted)
+    return result
+
+
+cdef inline char _lower_ascii(char c):
+    return c + 32 if b"A" <= c <= b"Z" else c
 
 
 def normalise(original: str) -> Normalised:
