@@ -11,7 +11,7 @@ from string import ascii_lowercase
 
 cimport cython
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_Tailmatch
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_Tailmatch
 
 from monitor.filter.normalise import normalise_text, words_of
 
@@ -22,18 +22,25 @@ cdef enum:
 
 cdef Py_ssize_t STEM_KEY = 3
 # A word's first three characters, each one of a-z, 0-9, $ or "none" (a shorter word), as a number below
-# KEYS: a table of the keys of every phrase's first word lets most words of a comment skip the look-ups.
+# KEYS. A table by key says, for the phrases' first words, which lengths of exact word start with that key
+# (a bit per length, the last bit for 8 and over) and whether a stem does (STEM_BIT), so most words of a
+# comment skip the look-ups.
 cdef Py_ssize_t SYMBOLS = 38
 cdef Py_ssize_t KEYS = SYMBOLS * SYMBOLS * SYMBOLS
+cdef unsigned short STEM_BIT = 1 << 8
 
-_LEET = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s"}
-_LEET_AS_I = str.maketrans({**_LEET, "1": "i"})
-_LEET_AS_L = str.maketrans({**_LEET, "1": "l"})
 # RE2 patterns telling find() whether a text has words worth reading another way (see _other_readings).
 LEET_TRIGGER = r"[a-z][0-9$]|[0-9$][a-z]"
 STRETCHED_TRIGGER = "|".join(letter * 3 for letter in ascii_lowercase)
 _LETTER_BY_DIGIT = re.compile(r"[0-9$](?<=[a-z][0-9$])|[0-9$](?=[a-z])")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
+# Leetspeak: 0 o, 3 e, 4 a, 5 s, 7 t, 8 b, 9 g, $ s; 1 is read as i, and as l (see _readings).
+cdef char LEET[128]
+cdef int _code
+for _code in range(128):
+    LEET[_code] = _code
+for _digit, _letter in {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s"}.items():
+    LEET[ord(_digit)] = ord(_letter)
 
 
 def parse_phrase(str phrase):
@@ -66,14 +73,14 @@ cdef class _FirstWord:
 cdef class PhraseMatcher:
     cdef dict _ids  # parsed phrase → id
     cdef dict _first  # first word → _FirstWord
-    cdef dict _stems  # a stem's first three letters → [(stem, phrase id, the words after the stem)]
-    cdef unsigned char *_starts  # by key (see KEYS): 1 where some phrase's first word has that key
+    cdef list _stems  # by key of a stem's first three letters: [(stem, phrase id, the words after the stem)]
+    cdef unsigned short *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
 
     def __cinit__(self):
         self._ids = {}
         self._first = {}
-        self._stems = {}
-        self._starts = <unsigned char *> PyMem_Calloc(KEYS, 1)
+        self._stems = [None] * KEYS
+        self._starts = <unsigned short *> PyMem_Calloc(KEYS, sizeof(unsigned short))
         if self._starts == NULL:
             raise MemoryError()
 
@@ -88,12 +95,16 @@ cdef class PhraseMatcher:
         self._ids[elements] = phrase_id
         (text, kind), rest = elements[0], elements[1:]
         key = _key(text)
-        if key >= 0:
-            self._starts[key] = 1
         if kind == STEM:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
-            self._stems.setdefault(text[:STEM_KEY], []).append((text, phrase_id, rest))
+            if len(text) >= STEM_KEY:
+                self._starts[key] |= STEM_BIT
+                if self._stems[key] is None:
+                    self._stems[key] = []
+                self._stems[key].append((text, phrase_id, rest))
             return phrase_id
+        if key >= 0:
+            self._starts[key] |= _length_bit(len(text))
         cdef _FirstWord entry = self._first.get(text)
         if entry is None:
             entry = self._first[text] = _FirstWord()
@@ -138,32 +149,31 @@ cdef class PhraseMatcher:
 
     cdef void _starting(self, str form, Py_ssize_t index, list words, list extra, list found):
         cdef _FirstWord entry
-        cdef Py_ssize_t size = len(words)
+        cdef Py_ssize_t size = len(words), length = len(form)
         cdef object phrase_id
         cdef tuple rest
         cdef Py_ssize_t key = _key(form)
-        if key >= 0 and not self._starts[key]:
+        if key < 0:
             return
-        value = self._first.get(form)
-        if value is not None:
-            entry = <_FirstWord> value
-            for phrase_id in entry.alone:
-                found.append((phrase_id, index, index))
-            if entry.by_second and index + 1 < size:
-                self._by_second(entry, words[index + 1], index, words, extra, found)
-                if extra is not None and extra[index + 1] is not None:
-                    for second in <tuple> extra[index + 1]:
-                        self._by_second(entry, second, index, words, extra, found)
-            for phrase_id, rest in entry.other:
-                if _rest_matches(words, extra, index, rest):
-                    found.append((phrase_id, index, index + len(rest)))
-        if len(form) < STEM_KEY:
+        cdef unsigned short starts = self._starts[key]
+        if starts & _length_bit(length):
+            value = self._first.get(form)
+            if value is not None:
+                entry = <_FirstWord> value
+                for phrase_id in entry.alone:
+                    found.append((phrase_id, index, index))
+                if entry.by_second and index + 1 < size:
+                    self._by_second(entry, words[index + 1], index, words, extra, found)
+                    if extra is not None and extra[index + 1] is not None:
+                        for second in <tuple> extra[index + 1]:
+                            self._by_second(entry, second, index, words, extra, found)
+                for phrase_id, rest in entry.other:
+                    if _rest_matches(words, extra, index, rest):
+                        found.append((phrase_id, index, index + len(rest)))
+        if length < STEM_KEY or not starts & STEM_BIT:
             return
-        stems = self._stems.get(form[:STEM_KEY])
-        if stems is None:
-            return
-        for stem, phrase_id, rest in <list> stems:
-            if PyUnicode_Tailmatch(form, stem, 0, len(form), -1) and _rest_matches(words, extra, index, rest):
+        for stem, phrase_id, rest in <list> self._stems[key]:
+            if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(words, extra, index, rest):
                 found.append((phrase_id, index, index + len(rest)))
 
     cdef void _by_second(self, _FirstWord entry, second, Py_ssize_t index, list words, list extra, list found):
@@ -195,6 +205,10 @@ cdef Py_ssize_t _key(str word):
                 return -1
         key = key * SYMBOLS + symbol
     return key
+
+
+cdef inline unsigned short _length_bit(Py_ssize_t length):
+    return 1 << (min(length, 8) - 1)
 
 
 cdef inline bint _is_token_char(Py_UCS4 char):
@@ -290,32 +304,71 @@ cdef list _other_readings(list words, str text, leet, stretched):
         stretched = _STRETCHED.search(text) is not None
     if not (leet or stretched):
         return None
-    cdef bint read_leet = leet, read_stretched = stretched, as_l = leet and "1" in text
+    cdef bint read_leet = leet, read_stretched = stretched
     cdef list extra = [None] * len(words)
     cdef Py_ssize_t index
     cdef str word
     for index in range(len(words)):
         word = words[index]
         if (read_leet and _mixes_letters_and_digits(word)) or (read_stretched and _has_run_of_three(word)):
-            extra[index] = _readings(word, read_leet, as_l, read_stretched)
+            extra[index] = _readings(word, read_leet, read_stretched)
     return extra
 
 
-cdef tuple _readings(str word, bint leet, bint as_l, bint stretched):
+cdef tuple _readings(str word, bint leet, bint stretched):
+    """In order: leet with 1 as i, with 1 as l; each of the word and those with runs of a letter cut to two,
+    then to one; without repeats or the word itself. (Words are ASCII: [a-z0-9$]+.)"""
     cdef list forms = []
     if leet:
-        forms.append(word.translate(_LEET_AS_I))
-        if as_l:
-            forms.append(word.translate(_LEET_AS_L))
+        forms.append(_leet(word, b"i"))
+        if "1" in word:
+            forms.append(_leet(word, b"l"))
     if stretched:
         bases = [word, *forms]
-        forms += [_STRETCHED.sub(r"\1\1", base) for base in bases]
-        forms += [_STRETCHED.sub(r"\1", base) for base in bases]
+        forms += [_squeezed(base, 2) for base in bases]
+        forms += [_squeezed(base, 1) for base in bases]
     cdef list distinct = []
     for form in forms:
         if form != word and form not in distinct:
             distinct.append(form)
     return tuple(distinct) if distinct else None
+
+
+cdef str _leet(str word, char one):
+    cdef Py_ssize_t length, index
+    cdef const char *source = PyUnicode_AsUTF8AndSize(word, &length)
+    cdef bytearray read = bytearray(length)
+    cdef char *target = read
+    cdef char c
+    for index in range(length):
+        c = source[index]
+        target[index] = one if c == b"1" else LEET[c & 127]
+    return PyUnicode_DecodeASCII(target, length, NULL)
+
+
+cdef str _squeezed(str word, Py_ssize_t keep):
+    """``word`` with every run of three or more of one letter cut to ``keep`` letters."""
+    cdef Py_ssize_t length, index = 0, run, size = 0
+    cdef const char *source = PyUnicode_AsUTF8AndSize(word, &length)
+    cdef bytearray squeezed = bytearray(length)
+    cdef char *target = squeezed
+    cdef char c
+    while index < length:
+        c = source[index]
+        run = 1
+        while index + run < length and source[index + run] == c:
+            run += 1
+        if run >= 3 and b"a" <= c <= b"z":
+            run_kept = keep
+        else:
+            run_kept = run
+        for _ in range(run_kept):
+            target[size] = c
+            size += 1
+        index += run
+    if size == length:
+        return word
+    return PyUnicode_DecodeASCII(target, size, NULL)
 
 
 cdef bint _mixes_letters_and_digits(str word):
