@@ -7,9 +7,9 @@ scanned once however many rules there are; only the rules whose patterns were se
 by one, and only their matches are mapped back to the original text and explained.
 """
 
-import re
 
 cimport cython
+from cpython.unicode cimport Py_UNICODE_ISALNUM
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,9 +36,6 @@ CATEGORY_WORDS = {
     "controversial": "Starts a heated argument on our page",
     "negative": "Strongly negative",
 }
-_QUOTED = re.compile(  # every branch starts with its quote mark, so the scan skips to those
-    "\"[^\"]{1,200}\"|\u201c[^\u201d]{1,200}\u201d|\u2018[^\u2019]{1,200}\u2019|'(?<!\\w')[^']{1,200}'(?!\\w)"
-)
 _NO_CONTEXT = CommentContext()
 # The sentiment of a long comment is read from its opening SENTIMENT_TOKENS
 # words and symbols; rules still match all of it. VADER's time grows with the
@@ -111,10 +108,21 @@ cdef class _Rule:
     cdef readonly str detail  # what the detectors look for, for the default explanation
     # read from settings once, for every comment
     cdef readonly str name
+    cdef readonly str category
+    cdef readonly str explanation
     cdef readonly str counter_speech
     cdef readonly bint alone
     cdef readonly bint negatable
     cdef readonly bint conditional
+    cdef object sentiment_below
+    cdef object sentiment_above
+    cdef object is_reply
+    cdef object by_owner
+    cdef object mentions_organisation
+    cdef object mentions_person
+    cdef tuple author_in
+    cdef tuple author_not_in
+    cdef tuple parent_author_in
 
     def __init__(self, settings, pack, list groups, frozenset unless_phrases, frozenset unless_regexes, str detail):
         self.settings = settings
@@ -124,7 +132,18 @@ cdef class _Rule:
         self.unless_regexes = unless_regexes
         self.detail = detail
         self.name = settings.name
+        self.category = settings.category
+        self.explanation = settings.explanation
         self.counter_speech = settings.counter_speech
+        self.sentiment_below = settings.sentiment_below
+        self.sentiment_above = settings.sentiment_above
+        self.is_reply = settings.is_reply
+        self.by_owner = settings.by_owner
+        self.mentions_organisation = settings.mentions_organisation
+        self.mentions_person = settings.mentions_person
+        self.author_in = tuple(settings.author_in)
+        self.author_not_in = tuple(settings.author_not_in)
+        self.parent_author_in = tuple(settings.parent_author_in)
         self.alone = settings.alone
         self.negatable = settings.negatable
         self.conditional = any(
@@ -396,8 +415,7 @@ cdef class Classifier:
             return None
         if rule.unless_regexes and not rule.unless_regexes.isdisjoint(scan.regexes):
             return None
-        settings = rule.settings
-        if rule.conditional and not self._conditions_hold(settings, scan):
+        if rule.conditional and not self._conditions_hold(rule, scan):
             return None
         cdef list spans = [], found
         cdef _Group group
@@ -418,14 +436,14 @@ cdef class Classifier:
         matched = [text[start:end] for start, end in spans]
         return Reason(
             rule=rule.name,
-            category=settings.category,
+            category=rule.category,
             severity=severity,
             explanation=_explain(rule, matched, scan) + note,
             matched=matched,
             spans=spans,
         )
 
-    cdef bint _conditions_hold(self, rule, _Scan scan):
+    cdef bint _conditions_hold(self, _Rule rule, _Scan scan):
         compound = scan.sentiment["compound"]
         context = scan.context
         if rule.sentiment_below is not None and not compound < rule.sentiment_below:
@@ -516,7 +534,7 @@ cdef class Classifier:
         if not self._counter_cues.isdisjoint(scan.phrases):
             return True
         if scan.quoted is None:
-            scan.quoted = [m.span() for m in _QUOTED.finditer(scan.text)] if _might_quote(scan.text) else []
+            scan.quoted = quotations(scan.text) if _might_quote(scan.text) else []
         if not scan.quoted:
             return False
         return any(qs <= s and e <= qe for s, e in spans for qs, qe in scan.quoted)
@@ -524,6 +542,44 @@ cdef class Classifier:
 
 cdef inline bint _is_word_char(Py_UCS4 char):
     return (u"a" <= char <= u"z") or (u"0" <= char <= u"9")
+
+
+cpdef list quotations(str text):
+    """The spans of what is in quotation marks: "…", “…”, ‘…’, or '…' with no letter or digit just outside
+    either mark; 1 to 200 characters inside, found left to right without overlapping (as a regex would)."""
+    cdef list spans = []
+    cdef Py_ssize_t length = len(text), position = 0, close, limit
+    cdef Py_UCS4 char, closing
+    while position < length:
+        char = text[position]
+        if char == u'"':
+            closing = u'"'
+        elif char == u"\u201c":
+            closing = u"\u201d"
+        elif char == u"\u2018":
+            closing = u"\u2019"
+        elif char == u"'" and not (position > 0 and _is_regex_word_char(text[position - 1])):
+            closing = u"'"
+        else:
+            position += 1
+            continue
+        close = position + 1
+        limit = min(length, position + 202)
+        while close < limit and text[close] != closing:
+            close += 1
+        if (
+            position + 1 < close < limit
+            and not (closing == u"'" and close + 1 < length and _is_regex_word_char(text[close + 1]))
+        ):
+            spans.append((position, close + 1))
+            position = close + 1
+        else:
+            position += 1
+    return spans
+
+
+cdef inline bint _is_regex_word_char(Py_UCS4 char):
+    return Py_UNICODE_ISALNUM(char) or char == u"_"
 
 
 cdef bint _might_quote(str text):
@@ -553,12 +609,15 @@ def _detail(rule: RuleSettings) -> str:
 
 
 cdef str _explain(_Rule rule, list matched, _Scan scan):
-    settings = rule.settings
-    quoted = ", ".join(f"“{text}”" for text in matched[:3] if text)
-    if settings.explanation:
-        return settings.explanation.replace("{match}", quoted)
-    words = CATEGORY_WORDS[settings.category]
-    if settings.sentiment_below is not None and not quoted:
+    cdef list quotes = []
+    for text in matched[:3]:
+        if text:
+            quotes.append(f"“{text}”")
+    cdef str quoted = ", ".join(quotes)
+    if rule.explanation:
+        return rule.explanation.replace("{match}", quoted)
+    words = CATEGORY_WORDS[rule.category]
+    if rule.sentiment_below is not None and not quoted:
         return f"{words} (sentiment {scan.sentiment['compound']:+.2f})."
     return f"{words}{rule.detail}: {quoted}." if quoted else f"{words}."
 

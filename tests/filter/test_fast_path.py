@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.filter import Classifier, FilterSettings
+from monitor.filter.classifier import quotations
 from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER, PhraseMatcher
 from monitor.filter.normalise import fold, normalise
 from monitor.filter.settings import RuleSettings
@@ -154,3 +155,22 @@ def test_counter_speech_needs_a_real_quotation(default_classifier: Classifier) -
     assert {r.severity for r in quoting.reasons if r.rule == "profanity"} == {"low"}
     not_quoting = default_classifier.classify("Carer's lazy bitches the lot of them'")
     assert {r.severity for r in not_quoting.reasons if r.rule == "profanity"} == {"medium"}
+
+
+# What counts as quoting, written as a regex; quotations() finds the same spans in one pass.
+_QUOTED = re.compile(
+    "\"[^\"]{1,200}\"|\u201c[^\u201d]{1,200}\u201d|\u2018[^\u2019]{1,200}\u2019|'(?<!\\w')[^']{1,200}'(?!\\w)"
+)
+
+
+@given(st.text(alphabet="ab_\u00e9 .\"'\u201c\u201d\u2018\u2019", max_size=60))
+def test_quotations_are_what_the_quoting_regex_finds(text: str) -> None:
+    assert quotations(text) == [match.span() for match in _QUOTED.finditer(text)]
+
+
+@pytest.mark.parametrize("inside", [1, 199, 200, 201, 250])
+@pytest.mark.parametrize(("opening", "closing"), [('"', '"'), ("\u201c", "\u201d"), ("'", "'")])
+def test_a_quotation_holds_at_most_200_characters(inside: int, opening: str, closing: str) -> None:
+    text = f"he said {opening}{'x' * inside}{closing} today"
+    assert quotations(text) == [match.span() for match in _QUOTED.finditer(text)]
+    assert bool(quotations(text)) == (inside <= 200)
