@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 Span = tuple[int, int]
 
@@ -69,30 +69,28 @@ def nhs_check_digit_ok(candidate: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-def _found(pattern: re.Pattern[str], text: str, accept: Callable[[str], bool] | None = None) -> Iterator[Span]:
-    for match in pattern.finditer(text):
-        if accept is None or accept(match.group()):
-            yield match.span()
+def _found(pattern: re.Pattern[str], text: str, accept: Callable[[str], bool] | None = None) -> list[Span]:
+    return [match.span() for match in pattern.finditer(text) if accept is None or accept(match.group())]
 
 
 def uk_phone(text: str) -> list[Span]:
-    return list(_found(_PHONE, text, is_uk_phone)) if _DIGIT_OR_AT.search(text) else []
+    return _found(_PHONE, text, is_uk_phone) if _DIGIT_OR_AT.search(text) else []
 
 
 def email(text: str) -> list[Span]:
-    return list(_found(_EMAIL, text)) if "@" in text else []
+    return _found(_EMAIL, text) if "@" in text else []
 
 
 def nhs_number(text: str) -> list[Span]:
-    return list(_found(_NHS, text, nhs_check_digit_ok)) if _DIGIT_OR_AT.search(text) else []
+    return _found(_NHS, text, nhs_check_digit_ok) if _DIGIT_OR_AT.search(text) else []
 
 
 def uk_postcode(text: str) -> list[Span]:
-    return list(_found(_POSTCODE, text)) if _DIGIT_OR_AT.search(text) else []
+    return _found(_POSTCODE, text) if _DIGIT_OR_AT.search(text) else []
 
 
 def street_address(text: str) -> list[Span]:
-    return list(_found(_STREET, text)) if _DIGIT_OR_AT.search(text) else []
+    return _found(_STREET, text) if _DIGIT_OR_AT.search(text) else []
 
 
 DETECTORS: dict[str, Callable[[str], list[Span]]] = {

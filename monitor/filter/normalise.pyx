@@ -13,6 +13,7 @@ Compiled (Cython), because every comment passes through fold().
 
 import bisect
 
+cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII
 import json
@@ -169,6 +170,7 @@ def _join_spaced(text: str) -> tuple[str, list[Edit]]:
 REPAIRS: dict[str, Step] = {"control": _fold, "dotted": _join_dotted, "spaced": _join_spaced}
 
 
+@cython.no_gc
 cdef class Normalised:
     """The comment as the rules see it, with the way back to the original text."""
 
