@@ -18,8 +18,11 @@ import re2
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, detector_text
-from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER, PhraseMatcher
-from monitor.filter.normalise import TRIGGERS, fold, normalise_text, words_of
+from monitor.filter.matcher cimport PhraseMatcher
+from monitor.filter.normalise cimport Normalised, fold
+
+from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER
+from monitor.filter.normalise import TRIGGERS, normalise_text, words_of
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
 from monitor.filter.settings import AccountOverride, FilterSettings, RuleSettings
@@ -163,7 +166,7 @@ cdef class _Scan:
     """What one comment turned out to contain, worked out lazily and at most once."""
 
     cdef str text
-    cdef object normalised  # Normalised
+    cdef Normalised normalised
     cdef dict phrases  # phrase id → spans in the normalised text
     cdef frozenset regexes
     cdef frozenset seen_raw
@@ -189,8 +192,8 @@ cdef class Classifier:
     """Thread-safe for classify(): everything is built in the constructor and only read afterwards."""
 
     cdef object _settings
-    cdef object _analyzer
-    cdef object _matcher  # PhraseMatcher
+    cdef object _polarity_scores  # VADER's
+    cdef PhraseMatcher _matcher
     cdef _PatternSet _normalised
     cdef _PatternSet _raw
     cdef dict _lists
@@ -220,7 +223,7 @@ cdef class Classifier:
         settings: FilterSettings,
     ) -> None:
         self._settings = settings
-        self._analyzer = SentimentIntensityAnalyzer()
+        self._polarity_scores = SentimentIntensityAnalyzer().polarity_scores
         self._matcher = PhraseMatcher()
         self._normalised = _PatternSet()
         self._raw = _PatternSet()
@@ -398,7 +401,7 @@ cdef class Classifier:
 
     cpdef dict sentiment(self, str text):
         """VADER's scores for the comment's opening (its cost grows faster than the text does)."""
-        return self._analyzer.polarity_scores(sentiment_window(text))
+        return self._polarity_scores(text if len(text) <= SENTIMENT_TOKENS else sentiment_window(text))
 
     cdef _Scan _scan(self, str text):
         """Everything the rules look for in the text; the sentiment and context are filled in after."""
@@ -408,7 +411,7 @@ cdef class Classifier:
         return scan
 
     cdef _Scan _fold_and_search(self, str text):
-        normalised = fold(text)
+        cdef Normalised normalised = fold(text)
         cdef frozenset regexes = self._normalised.seen(normalised.text)
         if regexes and not regexes.isdisjoint(self._triggers):
             normalised = normalised.repaired({self._triggers[pid] for pid in regexes if pid in self._triggers})
@@ -513,7 +516,7 @@ cdef class Classifier:
         return scan.people
 
     cdef list _group_spans(self, _Group group, _Scan scan, bint negatable):
-        normalised = scan.normalised
+        cdef Normalised normalised = scan.normalised
         cdef str text = normalised.text
         cdef list found = [], spans
         cdef frozenset wanted = group.phrases

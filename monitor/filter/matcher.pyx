@@ -11,7 +11,14 @@ from string import ascii_lowercase
 
 cimport cython
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_Tailmatch
+from cpython.unicode cimport (
+    PyUnicode_AsUTF8AndSize,
+    PyUnicode_DATA,
+    PyUnicode_DecodeASCII,
+    PyUnicode_KIND,
+    PyUnicode_READ,
+    PyUnicode_Tailmatch,
+)
 
 from monitor.filter.normalise import normalise_text, words_of
 
@@ -60,10 +67,6 @@ def parse_phrase(str phrase):
 cdef class _FirstWord:
     """Everything that starts with one exact word, with longer phrases indexed again by their second word."""
 
-    cdef list alone  # phrase ids
-    cdef dict by_second  # second word → [(phrase id, the words after the second)]
-    cdef list other  # [(phrase id, the words after the first)] where the second is a stem or a lone *
-
     def __cinit__(self):
         self.alone = []
         self.by_second = {}
@@ -71,11 +74,6 @@ cdef class _FirstWord:
 
 
 cdef class PhraseMatcher:
-    cdef dict _ids  # parsed phrase → id
-    cdef dict _first  # first word → _FirstWord
-    cdef list _stems  # by key of a stem's first three letters: [(stem, phrase id, the words after the stem)]
-    cdef unsigned short *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
-
     def __cinit__(self):
         self._ids = {}
         self._first = {}
@@ -116,7 +114,7 @@ cdef class PhraseMatcher:
             entry.by_second.setdefault(rest[0][0], []).append((phrase_id, rest[1:]))
         return phrase_id
 
-    def find(self, str text, leet=None, stretched=None):
+    cpdef dict find(self, str text, leet=None, stretched=None):
         """Each phrase found, with its spans in ``text``; phrases never run across . ! ? or ;
 
         ``leet`` and ``stretched``: whether LEET_TRIGGER and STRETCHED_TRIGGER match ``text``, when known.
@@ -221,12 +219,14 @@ cdef list _tokens(str text, Py_ssize_t *bounds):
     """The words ([a-z0-9$]+) of ``text``; bounds gets each word's start and end, in turn."""
     cdef list words = []
     cdef Py_ssize_t length = len(text), position = 0, start, slots = 0
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void *data = PyUnicode_DATA(text)
     while position < length:
-        if not _is_token_char(text[position]):
+        if not _is_token_char(PyUnicode_READ(kind, data, position)):
             position += 1
             continue
         start = position
-        while position < length and _is_token_char(text[position]):
+        while position < length and _is_token_char(PyUnicode_READ(kind, data, position)):
             position += 1
         words.append(text[start:position])
         bounds[slots] = start

@@ -174,12 +174,6 @@ REPAIRS: dict[str, Step] = {"control": _fold, "dotted": _join_dotted, "spaced": 
 cdef class Normalised:
     """The comment as the rules see it, with the way back to the original text."""
 
-    cdef readonly str original
-    cdef readonly str text
-    cdef readonly tuple steps
-    cdef list _edits  # each step's edits, last step first; worked out by _replayed() unless already known
-    cdef tuple _deleted  # an ASCII comment: where the marks fold() dropped were, in the original
-
     def __init__(self, str original, str text, tuple steps, list edits=None) -> None:
         self.original = original
         self.text = text
@@ -244,7 +238,7 @@ def _fold_match(match: re.Match[str]) -> str:
     return fold_char(match.group())
 
 
-def fold(str original) -> Normalised:
+cpdef Normalised fold(str original):
     """The cheap first pass every comment gets: case, Unicode folding, apostrophes and * # dropped."""
     if original.isascii():
         return _fold_ascii(original)
