@@ -435,18 +435,23 @@ cdef class Classifier:
     cdef list _candidates(self, _Scan scan):
         """In order, the rules whose first group saw something; the other groups are checked when the rule is
         evaluated."""
-        cdef Py_ssize_t count = len(self._rules), index
-        cdef bytearray marks = bytearray(count)
-        cdef unsigned char *marked = marks
-        _mark(marked, self._always)
+        cdef list picked = list(self._always)
         cdef dict by_phrase = self._by_phrase, by_regex = self._by_regex, by_raw = self._by_raw
         for pid in scan.phrases:
-            _mark(marked, by_phrase.get(pid))
+            rules = by_phrase.get(pid)
+            if rules is not None:
+                picked.extend(<list> rules)
         for pid in scan.regexes:
-            _mark(marked, by_regex.get(pid))
+            rules = by_regex.get(pid)
+            if rules is not None:
+                picked.extend(<list> rules)
         for pid in scan.seen_raw:
-            _mark(marked, by_raw.get(pid))
-        return [index for index in range(count) if marked[index]]
+            rules = by_raw.get(pid)
+            if rules is not None:
+                picked.extend(<list> rules)
+        if len(picked) < 2:
+            return picked
+        return sorted(set(picked))
 
     cdef object _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
         if rule.unless_phrases and not rule.unless_phrases.isdisjoint(scan.phrases):
@@ -576,14 +581,6 @@ cdef class Classifier:
         return False
 
 
-cdef inline void _mark(unsigned char *marked, list indices):
-    if indices is None:
-        return
-    cdef Py_ssize_t index
-    for index in indices:
-        marked[index] = 1
-
-
 cdef inline bint _is_word_char(Py_UCS4 char):
     return (u"a" <= char <= u"z") or (u"0" <= char <= u"9")
 
@@ -635,14 +632,23 @@ def _account_key(value: str) -> str:
 
 
 cdef list _merge(list spans):
+    """The spans in order, overlapping ones joined."""
     if len(spans) == 1:
         return spans
     cdef list merged = []
-    for start, end in sorted(set(spans)):
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
+    cdef Py_ssize_t start, end, first = -1, last = -1, previous_start = -1, previous_end = -1
+    for start, end in sorted(spans):
+        if start == previous_start and end == previous_end:
+            continue
+        previous_start, previous_end = start, end
+        if first >= 0 and start < last:
+            last = max(last, end)
+            continue
+        if first >= 0:
+            merged.append((first, last))
+        first, last = start, end
+    if first >= 0:
+        merged.append((first, last))
     return merged
 
 
