@@ -49,7 +49,7 @@ PAGE_ID = "104512345678901"
 TOKEN_VARIABLE = "BENCH_INGEST_FACEBOOK_TOKEN"
 TARGET_RATE = 2000.0
 TARGET_RSS_MB = 300.0
-CLASSIFY = "classify (Classifier.classify)"
+CLASSIFY = "classify (Classifier.classify_many)"
 
 
 @dataclass
@@ -106,10 +106,10 @@ class Stopwatch:
 
 
 class TimedClassifier:
-    """The classifier with its classify() timed (a compiled class's methods cannot be replaced in place)."""
+    """The classifier with its classify_many() timed (a compiled class's methods cannot be replaced in place)."""
 
     def __init__(self, classifier: Classifier, stopwatch: Stopwatch) -> None:
-        self.classify = stopwatch.timed(classifier.classify, CLASSIFY)
+        self.classify_many = stopwatch.timed(classifier.classify_many, CLASSIFY)
 
 
 @dataclass

@@ -147,7 +147,7 @@ class Pipeline:
                 return done
             last_id = pending[-1].id or last_id
             parents = self._parent_authors(pending)
-            verdicts = []
+            contexts = []
             for comment in pending:
                 assert comment.id is not None
                 context = CommentContext(
@@ -159,7 +159,9 @@ class Pipeline:
                     parent_author_id=parents.get((comment.platform, comment.parent_external_id or "")),
                     by_owner=comment.by_owner,
                 )
-                verdicts.append((comment.id, self.classifier.classify(comment.text or "", context)))
+                contexts.append(context)
+            classified = self.classifier.classify_many([comment.text or "" for comment in pending], contexts)
+            verdicts = [(comment.id, verdict) for comment, verdict in zip(pending, classified, strict=True)]
             self.store.save_verdicts(verdicts, self.now())
             metrics.record_flags(verdict.severity for _, verdict in verdicts if verdict.flagged)
             done += len(verdicts)

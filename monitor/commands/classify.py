@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from monitor.app import App
 from monitor.commands import add_command
 from monitor.filter import CommentContext
+from monitor.filter.batching import batches
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,9 +56,10 @@ def classify(args: argparse.Namespace, app: App) -> int:
     context = CommentContext(account=args.account)
     try:
         with _open(args.file) as stream:
-            for record in records(stream, is_csv):
-                verdict = classifier.classify(record["text"], context)
-                print(json.dumps({**record, **verdict.to_dict()}, ensure_ascii=False))
+            for batch in batches(records(stream, is_csv)):
+                verdicts = classifier.classify_many([record["text"] for record in batch], [context] * len(batch))
+                for record, verdict in zip(batch, verdicts, strict=True):
+                    print(json.dumps({**record, **verdict.to_dict()}, ensure_ascii=False))
     except OSError as exc:
         print(f"error: {args.file}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.filter.batching import batches
 from monitor.filter.classifier import Classifier
-from monitor.filter.verdict import CATEGORIES
+from monitor.filter.verdict import CATEGORIES, Verdict
 
 
 @dataclass(frozen=True)
@@ -126,25 +127,29 @@ def _davidson(cls: int) -> str | None:
 
 def evaluate(path: Path | str, classifier: Classifier) -> Report:
     report = Report()
-    for example in read_examples(Path(path)):
-        verdict = classifier.classify(example.text)
-        report.total += 1
-        labelled = example.category if example.category in CATEGORIES else None
-        if example.flag and verdict.flagged:
-            report.overall.true_positives += 1
-        elif example.flag:
-            report.overall.false_negatives += 1
-            report.misses.append(Mistake(example.text, example.category, verdict.categories))
-        elif verdict.flagged:
-            report.overall.false_positives += 1
-            report.false_alarms.append(Mistake(example.text, example.category, verdict.categories))
-        if example.flag and labelled:
-            score = report.categories.setdefault(labelled, Score())
-            if labelled in verdict.categories:
-                score.true_positives += 1
-            else:
-                score.false_negatives += 1
-        if not example.flag:
-            for category in verdict.categories:
-                report.categories.setdefault(category, Score()).false_positives += 1
+    for batch in batches(read_examples(Path(path))):
+        for example, verdict in zip(batch, classifier.classify_many([e.text for e in batch]), strict=True):
+            _count(report, example, verdict)
     return report
+
+
+def _count(report: Report, example: Example, verdict: Verdict) -> None:
+    report.total += 1
+    labelled = example.category if example.category in CATEGORIES else None
+    if example.flag and verdict.flagged:
+        report.overall.true_positives += 1
+    elif example.flag:
+        report.overall.false_negatives += 1
+        report.misses.append(Mistake(example.text, example.category, verdict.categories))
+    elif verdict.flagged:
+        report.overall.false_positives += 1
+        report.false_alarms.append(Mistake(example.text, example.category, verdict.categories))
+    if example.flag and labelled:
+        score = report.categories.setdefault(labelled, Score())
+        if labelled in verdict.categories:
+            score.true_positives += 1
+        else:
+            score.false_negatives += 1
+    if not example.flag:
+        for category in verdict.categories:
+            report.categories.setdefault(category, Score()).false_positives += 1

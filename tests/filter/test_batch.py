@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from monitor.filter import Classifier, CommentContext, FilterSettings
+from monitor.filter.batching import batches
 
 SAMPLES = Path(__file__).resolve().parents[2] / "monitor" / "sample_data" / "comments.jsonl"
 EVASIONS = [
@@ -67,3 +69,21 @@ def test_an_empty_batch_has_no_verdicts(classifier: Classifier) -> None:
 def test_a_batch_needs_one_context_per_comment(classifier: Classifier) -> None:
     with pytest.raises(ValueError, match="3 texts but 2 contexts"):
         classifier.classify_many(["a", "b", "c"], [None, None])
+
+
+def test_batches_cut_a_stream_into_lists_of_the_size() -> None:
+    assert list(batches(range(7), size=3)) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert list(batches([], size=3)) == []
+
+
+def test_batches_hand_over_what_was_read_before_a_failure() -> None:
+    def items_then_failure() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise ValueError("line 3: not JSON")
+
+    seen: list[list[int]] = []
+    with pytest.raises(ValueError, match="line 3"):
+        for batch in batches(items_then_failure(), size=10):
+            seen.append(batch)
+    assert seen == [[1, 2]]

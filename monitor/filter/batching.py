@@ -1,0 +1,31 @@
+"""Comments taken a batch at a time, for Classifier.classify_many()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+BATCH_SIZE = 256
+
+
+def batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter).
+
+    If reading ``items`` fails, the items read before the failure still come out as a last batch, and the
+    error is raised after it, so a caller that writes results as it goes loses none of them.
+    """
+    batch: list[T] = []
+    try:
+        for item in items:
+            batch.append(item)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except Exception:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
