@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from connectors.base import Batch
 from monitor import config
 from monitor.app import App
 from monitor.config import AccountConfig
-from monitor.filter import Classifier
+from monitor.filter import Classifier, CommentContext
 from monitor.logging import configure as configure_logging
 from monitor.models import Flag
 from monitor.pipeline import Pipeline, PollOutcome
@@ -109,7 +109,14 @@ class TimedClassifier:
     """The classifier with its classify_many() timed (a compiled class's methods cannot be replaced in place)."""
 
     def __init__(self, classifier: Classifier, stopwatch: Stopwatch) -> None:
-        self.classify_many = stopwatch.timed(classifier.classify_many, CLASSIFY)
+        self.classified = 0
+        timed = stopwatch.timed(classifier.classify_many, CLASSIFY)
+
+        def classify_many(texts: Sequence[str], contexts: Sequence[CommentContext | None] | None = None) -> Any:
+            self.classified += len(texts)
+            return timed(texts, contexts)
+
+        self.classify_many = classify_many
 
 
 @dataclass
@@ -222,9 +229,10 @@ def run(comments: int, seed: int, comments_limit: int, profiler: cProfile.Profil
         stopwatch.wrap(app.store, "save_batch", "store comments (Store.save_batch)")
         stopwatch.wrap(app.store, "comments_to_classify", "load comments to classify (Store.comments_to_classify)")
         stopwatch.wrap(app.store, "save_verdicts", "store verdicts and flags (Store.save_verdicts)")
-        pipeline = Pipeline(app.store, TimedClassifier(app.classifier, stopwatch), connectors, app.now)
+        classifier = TimedClassifier(app.classifier, stopwatch)
+        pipeline = Pipeline(app.store, classifier, connectors, app.now)
         watch = MemoryWatch(
-            progress=lambda: f"{connectors.fetched:,} fetched and stored, {stopwatch.calls[CLASSIFY]:,} classified"
+            progress=lambda: f"{connectors.fetched:,} fetched and stored, {classifier.classified:,} classified"
         )
         watcher = threading.Thread(target=watch.run, daemon=True)
         watcher.start()
