@@ -456,6 +456,7 @@ cdef class Classifier:
             note = " It seems to quote or report the words in order to object to them, so it is shown as low."
         spans = _merge(spans)
         cdef str text = scan.text
+        cdef Py_ssize_t start, end
         matched = [text[start:end] for start, end in spans]
         return Reason(rule.name, rule.category, severity, _explain(rule, matched, scan) + note, matched, spans)
 
@@ -513,7 +514,7 @@ cdef class Classifier:
                 found.extend(self._normalised.spans(pid, text))
         if negatable and found and self._negations:
             found = [(start, end) for start, end in found if not self._negated(text, start)]
-        spans = [normalised.span_in_original(start, end) for start, end in found]
+        spans = normalised.spans_in_original(found)
         if group.raw and scan.seen_raw:
             for pid in group.raw & scan.seen_raw:
                 spans.extend(self._raw.spans(pid, scan.detector_text))

@@ -9,8 +9,8 @@ cdef class _FirstWord:
 cdef class PhraseMatcher:
     cdef dict _ids  # parsed phrase → id
     cdef dict _first  # first word → _FirstWord
-    cdef list _stems  # by key of a stem's first three letters: [(stem, phrase id, the words after the stem)]
-    cdef unsigned short *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
+    cdef dict _stems  # key of a stem's first three letters → [(stem, phrase id, the words after the stem)]
+    cdef unsigned char *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
 
     cpdef dict find(self, str text, leet=*, stretched=*)
     cdef dict _find(self, str text, Py_ssize_t *bounds, leet, stretched)

@@ -30,11 +30,11 @@ cdef enum:
 cdef Py_ssize_t STEM_KEY = 3
 # A word's first three characters, each one of a-z, 0-9, $ or "none" (a shorter word), as a number below
 # KEYS. A table by key says, for the phrases' first words, which lengths of exact word start with that key
-# (a bit per length, the last bit for 8 and over) and whether a stem does (STEM_BIT), so most words of a
+# (a bit per length, the last bit for 7 and over) and whether a stem does (STEM_BIT), so most words of a
 # comment skip the look-ups.
 cdef Py_ssize_t SYMBOLS = 38
 cdef Py_ssize_t KEYS = SYMBOLS * SYMBOLS * SYMBOLS
-cdef unsigned short STEM_BIT = 1 << 8
+cdef unsigned char STEM_BIT = 1 << 7
 
 # RE2 patterns telling find() whether a text has words worth reading another way (see _other_readings).
 LEET_TRIGGER = r"[a-z][0-9$]|[0-9$][a-z]"
@@ -77,8 +77,8 @@ cdef class PhraseMatcher:
     def __cinit__(self):
         self._ids = {}
         self._first = {}
-        self._stems = [None] * KEYS
-        self._starts = <unsigned short *> PyMem_Calloc(KEYS, sizeof(unsigned short))
+        self._stems = {}
+        self._starts = <unsigned char *> PyMem_Calloc(KEYS, 1)
         if self._starts == NULL:
             raise MemoryError()
 
@@ -97,9 +97,7 @@ cdef class PhraseMatcher:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
             if len(text) >= STEM_KEY:
                 self._starts[key] |= STEM_BIT
-                if self._stems[key] is None:
-                    self._stems[key] = []
-                self._stems[key].append((text, phrase_id, rest))
+                self._stems.setdefault(key, []).append((text, phrase_id, rest))
             return phrase_id
         if key >= 0:
             self._starts[key] |= _length_bit(len(text))
@@ -153,7 +151,7 @@ cdef class PhraseMatcher:
         cdef Py_ssize_t key = _key(form)
         if key < 0:
             return
-        cdef unsigned short starts = self._starts[key]
+        cdef unsigned char starts = self._starts[key]
         if starts & _length_bit(length):
             value = self._first.get(form)
             if value is not None:
@@ -205,8 +203,8 @@ cdef Py_ssize_t _key(str word):
     return key
 
 
-cdef inline unsigned short _length_bit(Py_ssize_t length):
-    return 1 << (min(length, 8) - 1)
+cdef inline unsigned char _length_bit(Py_ssize_t length):
+    return 1 << (min(length, 7) - 1)
 
 
 cdef inline bint _is_token_char(Py_UCS4 char):

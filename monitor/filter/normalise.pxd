@@ -9,6 +9,7 @@ cdef class Normalised:
 
     cdef list _replayed(self)
     cpdef tuple span_in_original(self, Py_ssize_t start, Py_ssize_t end)
+    cdef list spans_in_original(self, list spans)
 
 
 cpdef Normalised fold(str original)

@@ -206,6 +206,13 @@ cdef class Normalised:
             end = _map_back(edits, starts, end, is_end=True)
         return start, max(start, end)
 
+    cdef list spans_in_original(self, list spans):
+        """span_in_original() for each of ``spans`` (the list itself when nothing moved)."""
+        if self.steps is _ASCII_STEPS:
+            return spans
+        cdef Py_ssize_t start, end
+        return [self.span_in_original(start, end) for start, end in spans]
+
     def quote(self, Py_ssize_t start, Py_ssize_t end) -> str:
         first, last = self.span_in_original(start, end)
         return self.original[first:last]
