@@ -89,8 +89,8 @@ def one_by_one(score: Callable[[str], object]) -> Callable[[Sequence[str]], None
 
 
 def in_batches(classifier: Classifier) -> Callable[[Sequence[str]], None]:
-    """classify_many() over batches of BATCH_SIZE, as `monitor classify`, `monitor eval` and backtests call it
-    (the service classifies each poll's new comments, up to 500, in one call)."""
+    """classify_many() over batches of BATCH_SIZE, as the service (each page of new comments), `monitor classify`,
+    `monitor eval` and backtests call it."""
 
     def run(texts: Sequence[str]) -> None:
         for batch in batches(texts):

@@ -138,11 +138,12 @@ class Pipeline:
     def classify_pending(self, outcome: PollOutcome | None = None, account_id: int | None = None) -> int:
         """Classify every stored comment that has no verdict for its current text."""
         from monitor.filter import CommentContext
+        from monitor.filter.batching import BATCH_SIZE
 
         done = last_id = 0
         account_names = {account.id: account.name for account in self.store.accounts()}
         while True:
-            pending = self.store.comments_to_classify(limit=500, account_id=account_id, after_id=last_id)
+            pending = self.store.comments_to_classify(limit=BATCH_SIZE, account_id=account_id, after_id=last_id)
             if not pending:
                 return done
             last_id = pending[-1].id or last_id

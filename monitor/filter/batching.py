@@ -7,7 +7,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-BATCH_SIZE = 256
+BATCH_SIZE = 500
 
 
 def batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:

@@ -352,20 +352,23 @@ cdef class Classifier:
     def classify_many(self, texts: Sequence[str], contexts: Sequence[CommentContext | None] | None = None) -> list[Verdict]:
         """The verdicts classify() gives, for many comments at once, in order.
 
-        Faster than one call per comment: VADER runs over the whole batch first, then the rules, so each finds
-        its code and tables still in the processor's caches instead of evicting the other's for every comment.
+        Faster than one call per comment: each stage (folding and the RE2 scan, the phrase matcher, the scan
+        of the original text, VADER, the rules' decisions) runs over the whole batch in turn, so each finds its
+        code and tables still in the processor's caches instead of evicting the others' for every comment.
         """
         if contexts is not None and len(contexts) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
-        cdef list sentiments = [self.sentiment(text) for text in texts]
-        cdef list verdicts = []
-        cdef Py_ssize_t index
+        cdef list scans = [self._fold_and_search(text) for text in texts]
         cdef _Scan scan
-        for index in range(len(sentiments)):
-            scan = self._scan(texts[index])
-            scan.sentiment = sentiments[index]
-            verdicts.append(self._decide(scan, None if contexts is None else contexts[index]))
-        return verdicts
+        for scan in scans:
+            self._find_phrases(scan)
+        for scan in scans:
+            self._search_original(scan)
+        for scan in scans:
+            scan.sentiment = self.sentiment(scan.text)
+        if contexts is None:
+            return [self._decide(scan, None) for scan in scans]
+        return [self._decide(scan, context) for scan, context in zip(scans, contexts)]
 
     cdef object _decide(self, _Scan scan, context):
         if context is None:
@@ -402,6 +405,12 @@ cdef class Classifier:
 
     cdef _Scan _scan(self, str text):
         """Everything the rules look for in the text; the sentiment and context are filled in after."""
+        cdef _Scan scan = self._fold_and_search(text)
+        self._find_phrases(scan)
+        self._search_original(scan)
+        return scan
+
+    cdef _Scan _fold_and_search(self, str text):
         cdef Normalised normalised = fold(text)
         cdef frozenset regexes = self._normalised.seen(normalised.text)
         if regexes and not regexes.isdisjoint(self._triggers):
@@ -411,13 +420,17 @@ cdef class Classifier:
         scan.text = text
         scan.normalised = normalised
         scan.regexes = regexes
+        return scan
+
+    cdef void _find_phrases(self, _Scan scan):
         scan.phrases = self._matcher.find(
-            normalised.text, leet=self._leet in regexes, stretched=self._stretched in regexes
+            scan.normalised.text, leet=self._leet in scan.regexes, stretched=self._stretched in scan.regexes
         )
-        scan.detector_text = detector_text(text)
+
+    cdef void _search_original(self, _Scan scan):
+        scan.detector_text = detector_text(scan.text)
         scan.seen_raw = self._raw.seen(scan.detector_text)
         scan.detected = {}
-        return scan
 
     cdef list _candidates(self, _Scan scan):
         """In order, the rules whose first group saw something; the other groups are checked when the rule is
