@@ -7,7 +7,6 @@ scanned once however many rules there are; only the rules whose patterns were se
 by one, and only their matches are mapped back to the original text and explained.
 """
 
-
 cimport cython
 from cpython.unicode cimport Py_UNICODE_ISALNUM
 import unicodedata
@@ -189,7 +188,8 @@ cdef class _AccountView:
 
 
 cdef class Classifier:
-    """Thread-safe for classify(): everything is built in the constructor and only read afterwards."""
+    """Thread-safe for classify() and classify_many(): everything is built in the constructor and only read
+    afterwards."""
 
     cdef object _settings
     cdef object _polarity_scores  # VADER's
@@ -349,7 +349,9 @@ cdef class Classifier:
         scan.sentiment = self.sentiment(text)
         return self._decide(scan, context)
 
-    def classify_many(self, texts: Sequence[str], contexts: Sequence[CommentContext | None] | None = None) -> list[Verdict]:
+    def classify_many(
+        self, texts: Sequence[str], contexts: Sequence[CommentContext | None] | None = None
+    ) -> list[Verdict]:
         """The verdicts classify() gives, for many comments at once, in order.
 
         Faster than one call per comment: each stage (folding and the RE2 scan, the phrase matcher, the scan
