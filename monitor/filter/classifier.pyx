@@ -151,13 +151,12 @@ cdef class _Rule:
         self.alone = settings.alone
         self.negatable = settings.negatable
         self.conditional = any(
-            value is not None and value != []
+            value is not None
             for value in (
-                settings.sentiment_below, settings.sentiment_above, settings.is_reply, settings.by_owner,
-                settings.author_in, settings.author_not_in, settings.parent_author_in,
-                settings.mentions_organisation, settings.mentions_person,
+                self.sentiment_below, self.sentiment_above, self.is_reply, self.by_owner,
+                self.mentions_organisation, self.mentions_person,
             )
-        )
+        ) or bool(self.author_in or self.author_not_in or self.parent_author_in)
 
 
 @cython.no_gc
@@ -369,7 +368,7 @@ cdef class Classifier:
         for scan in scans:
             scan.sentiment = self.sentiment(scan.text)
         if contexts is None:
-            return [self._decide(scan, None) for scan in scans]
+            contexts = [None] * len(scans)
         return [self._decide(scan, context) for scan, context in zip(scans, contexts)]
 
     cdef object _decide(self, _Scan scan, context):
@@ -395,15 +394,11 @@ cdef class Classifier:
                 reason = self._evaluate(rule, scan, view)
                 if reason is not None:
                     reasons.append(reason)
-        if not reasons:  # Verdict.from_reasons, without the call, for the usual none or one reason
-            return Verdict(False, None, [], reasons, scan.sentiment)
-        if len(reasons) == 1:
-            return Verdict(True, reasons[0].severity, [reasons[0].category], reasons, scan.sentiment)
         return Verdict.from_reasons(reasons, scan.sentiment)
 
     cpdef dict sentiment(self, str text):
         """VADER's scores for the comment's opening (its cost grows faster than the text does)."""
-        return self._polarity_scores(text if len(text) <= SENTIMENT_TOKENS else sentiment_window(text))
+        return self._polarity_scores(sentiment_window(text))
 
     cdef _Scan _scan(self, str text):
         """Everything the rules look for in the text; the sentiment and context are filled in after."""
