@@ -17,7 +17,7 @@ import re2
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, detector_text
-from monitor.filter.matcher cimport PhraseMatcher
+from monitor.filter.matcher cimport Hits, PhraseMatcher
 from monitor.filter.normalise cimport Normalised, fold
 
 from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER
@@ -165,13 +165,13 @@ cdef class _Scan:
 
     cdef str text
     cdef Normalised normalised
-    cdef dict phrases  # phrase id → spans in the normalised text
+    cdef Hits phrases  # spans in the normalised text
     cdef frozenset regexes
     cdef frozenset seen_raw
     cdef dict sentiment
     cdef object context  # CommentContext
     cdef str detector_text
-    cdef dict detected
+    cdef dict detected  # detector → spans, once a rule needed it
     cdef list people
     cdef list quoted
 
@@ -420,14 +420,13 @@ cdef class Classifier:
         return scan
 
     cdef void _find_phrases(self, _Scan scan):
-        scan.phrases = self._matcher.find(
+        scan.phrases = self._matcher.hits(
             scan.normalised.text, leet=self._leet in scan.regexes, stretched=self._stretched in scan.regexes
         )
 
     cdef void _search_original(self, _Scan scan):
         scan.detector_text = detector_text(scan.text)
         scan.seen_raw = self._raw.seen(scan.detector_text)
-        scan.detected = {}
 
     cdef list _candidates(self, _Scan scan):
         """In order, the rules whose first group saw something; the other groups are checked when the rule is
@@ -435,8 +434,10 @@ cdef class Classifier:
         cdef _Marks marks = _Marks(len(self._rules))
         marks.add(self._always)
         cdef dict by_phrase = self._by_phrase, by_regex = self._by_regex, by_raw = self._by_raw
-        for pid in scan.phrases:
-            marks.add(by_phrase.get(pid))
+        cdef Hits hits = scan.phrases
+        cdef Py_ssize_t index
+        for index in range(hits.count):
+            marks.add(by_phrase.get(hits.phrase_at(index)))
         for pid in scan.regexes:
             marks.add(by_regex.get(pid))
         for pid in scan.seen_raw:
@@ -444,7 +445,7 @@ cdef class Classifier:
         return marks.marked()
 
     cdef object _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
-        if rule.unless_phrases and not rule.unless_phrases.isdisjoint(scan.phrases):
+        if rule.unless_phrases and scan.phrases.any_of(rule.unless_phrases):
             return None
         if rule.unless_regexes and not rule.unless_regexes.isdisjoint(scan.regexes):
             return None
@@ -491,7 +492,7 @@ cdef class Classifier:
         ):
             return False
         if rule.mentions_organisation is not None:
-            mentioned = not self._organisation.isdisjoint(scan.phrases)
+            mentioned = scan.phrases.any_of(self._organisation)
             if mentioned != rule.mentions_organisation:
                 return False
         return rule.mentions_person is None or rule.mentions_person == bool(self._people_in(scan))
@@ -504,9 +505,7 @@ cdef class Classifier:
     cdef list _people_in(self, _Scan scan):
         if scan.people is None:
             protected = [
-                scan.normalised.span_in_original(start, end)
-                for pid in self._protected & scan.phrases.keys()
-                for start, end in scan.phrases[pid]
+                scan.normalised.span_in_original(start, end) for start, end in scan.phrases.spans_of(self._protected)
             ]
             scan.people = protected + self._people.find(scan.text)
         return scan.people
@@ -514,11 +513,7 @@ cdef class Classifier:
     cdef list _group_spans(self, _Group group, _Scan scan, bint negatable):
         cdef Normalised normalised = scan.normalised
         cdef str text = normalised.text
-        cdef list found = [], spans
-        cdef frozenset wanted = group.phrases
-        for pid, phrase_spans in scan.phrases.items():
-            if pid in wanted:
-                found.extend(<list> phrase_spans)
+        cdef list found = scan.phrases.spans_of(group.phrases), spans
         if group.regexes and scan.regexes:
             for pid in group.regexes & scan.regexes:
                 found.extend(self._normalised.spans(pid, text))
@@ -528,6 +523,8 @@ cdef class Classifier:
         if group.raw and scan.seen_raw:
             for pid in group.raw & scan.seen_raw:
                 spans.extend(self._raw.spans(pid, scan.detector_text))
+        if group.detectors and scan.detected is None:
+            scan.detected = {}
         for name in group.detectors:
             if name not in scan.detected:
                 hinted = self._hint_ids[name] in scan.seen_raw
@@ -558,7 +555,7 @@ cdef class Classifier:
         return False
 
     cdef bint _is_counter_speech(self, _Scan scan, list spans):
-        if not self._counter_cues.isdisjoint(scan.phrases):
+        if scan.phrases.any_of(self._counter_cues):
             return True
         if scan.quoted is None:
             scan.quoted = quotations(scan.text) if _might_quote(scan.text) else []

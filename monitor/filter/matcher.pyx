@@ -10,7 +10,7 @@ import re
 from string import ascii_lowercase
 
 cimport cython
-from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.unicode cimport (
     PyUnicode_AsUTF8AndSize,
     PyUnicode_DATA,
@@ -73,6 +73,70 @@ cdef class _FirstWord:
         self.other = []
 
 
+@cython.no_gc
+cdef class Hits:
+    """The phrases found in one text: each place a phrase was found, as (phrase id, start, end), once.
+
+    Kept in one C array rather than in Python lists and tuples: a comment's hits live until its verdict, and a
+    batch of comments holding thousands of small containers made the cycle collector walk them again and again.
+    """
+
+    def __dealloc__(self):
+        PyMem_Free(self._entries)
+
+    def __len__(self) -> int:
+        return self.count
+
+    cdef int add(self, Py_ssize_t phrase_id, Py_ssize_t start, Py_ssize_t end) except -1:
+        cdef Py_ssize_t index
+        for index in range(0, 3 * self.count, 3):
+            if self._entries[index] == phrase_id and self._entries[index + 1] == start and self._entries[index + 2] == end:
+                return 0
+        if self.count == self._capacity:
+            self._grow()
+        index = 3 * self.count
+        self._entries[index] = phrase_id
+        self._entries[index + 1] = start
+        self._entries[index + 2] = end
+        self.count += 1
+        return 0
+
+    cdef void _grow(self) except *:
+        cdef Py_ssize_t capacity = 2 * self._capacity if self._capacity else 8
+        cdef Py_ssize_t *entries = <Py_ssize_t *> PyMem_Realloc(self._entries, 3 * capacity * sizeof(Py_ssize_t))
+        if entries == NULL:
+            raise MemoryError()
+        self._entries = entries
+        self._capacity = capacity
+
+    cdef Py_ssize_t phrase_at(self, Py_ssize_t index):
+        return self._entries[3 * index]
+
+    cdef bint any_of(self, frozenset phrase_ids):
+        cdef Py_ssize_t index
+        for index in range(self.count):
+            if self._entries[3 * index] in phrase_ids:
+                return True
+        return False
+
+    cdef list spans_of(self, frozenset phrase_ids):
+        """The spans of the phrases in ``phrase_ids``, in the order found."""
+        cdef list spans = []
+        cdef Py_ssize_t index
+        for index in range(0, 3 * self.count, 3):
+            if self._entries[index] in phrase_ids:
+                spans.append((self._entries[index + 1], self._entries[index + 2]))
+        return spans
+
+    def as_dict(self) -> dict[int, list[tuple[int, int]]]:
+        """Phrase id → its spans, in the order found."""
+        found = {}
+        cdef Py_ssize_t index
+        for index in range(0, 3 * self.count, 3):
+            found.setdefault(self._entries[index], []).append((self._entries[index + 1], self._entries[index + 2]))
+        return found
+
+
 cdef class PhraseMatcher:
     def __cinit__(self):
         self._ids = {}
@@ -112,8 +176,12 @@ cdef class PhraseMatcher:
             entry.by_second.setdefault(rest[0][0], []).append((phrase_id, rest[1:]))
         return phrase_id
 
-    cpdef dict find(self, str text, leet=None, stretched=None):
-        """Each phrase found, with its spans in ``text``; phrases never run across . ! ? or ;
+    def find(self, str text, leet=None, stretched=None) -> dict[int, list[tuple[int, int]]]:
+        """Each phrase found, with its spans in ``text``: hits() as a dict."""
+        return self.hits(text, leet, stretched).as_dict()
+
+    cpdef Hits hits(self, str text, leet=None, stretched=None):
+        """Each place a phrase was found in ``text``; phrases never run across . ! ? ; or a line break.
 
         ``leet`` and ``stretched``: whether LEET_TRIGGER and STRETCHED_TRIGGER match ``text``, when known.
         """
@@ -121,30 +189,32 @@ cdef class PhraseMatcher:
         cdef Py_ssize_t *bounds = <Py_ssize_t *> PyMem_Malloc((length + 1) * sizeof(Py_ssize_t))
         if bounds == NULL:
             raise MemoryError()
+        cdef _Walk walk = _Walk.__new__(_Walk)
+        walk.text = text
+        walk.bounds = bounds
+        walk.hits = Hits.__new__(Hits)
         try:
-            return self._find(text, bounds, leet, stretched)
+            self._walk(walk, leet, stretched)
         finally:
             PyMem_Free(bounds)
+        return walk.hits
 
-    cdef dict _find(self, str text, Py_ssize_t *bounds, leet, stretched):
-        cdef list words = _tokens(text, bounds)
-        cdef Py_ssize_t size = len(words)
+    cdef void _walk(self, _Walk walk, leet, stretched) except *:
+        walk.words = _tokens(walk.text, walk.bounds)
+        cdef Py_ssize_t size = len(walk.words)
         if size == 0:
-            return {}
-        cdef list extra = _other_readings(words, text, leet, stretched)
-        cdef list found = []  # (phrase id, first word, last word)
+            return
+        walk.extra = _other_readings(walk.words, walk.text, leet, stretched)
         cdef Py_ssize_t index
         for index in range(size):
-            self._starting(<str> words[index], index, words, extra, found)
-            if extra is not None and extra[index] is not None:
-                for form in <tuple> extra[index]:
-                    self._starting(<str> form, index, words, extra, found)
-        if not found:
-            return {}
-        return _spans(text, bounds, found)
+            self._starting(<str> walk.words[index], index, walk)
+            if walk.extra is not None and walk.extra[index] is not None:
+                for form in <tuple> walk.extra[index]:
+                    self._starting(<str> form, index, walk)
 
-    cdef void _starting(self, str form, Py_ssize_t index, list words, list extra, list found):
+    cdef void _starting(self, str form, Py_ssize_t index, _Walk walk) except *:
         cdef _FirstWord entry
+        cdef list words = walk.words, extra = walk.extra
         cdef Py_ssize_t size = len(words), length = len(form)
         cdef object phrase_id
         cdef tuple rest
@@ -157,29 +227,46 @@ cdef class PhraseMatcher:
             if value is not None:
                 entry = <_FirstWord> value
                 for phrase_id in entry.alone:
-                    found.append((phrase_id, index, index))
+                    walk.found(phrase_id, index, index)
                 if entry.by_second and index + 1 < size:
-                    self._by_second(entry, words[index + 1], index, words, extra, found)
+                    self._by_second(entry, words[index + 1], index, walk)
                     if extra is not None and extra[index + 1] is not None:
                         for second in <tuple> extra[index + 1]:
-                            self._by_second(entry, second, index, words, extra, found)
+                            self._by_second(entry, second, index, walk)
                 for phrase_id, rest in entry.other:
                     if _rest_matches(words, extra, index, rest):
-                        found.append((phrase_id, index, index + len(rest)))
+                        walk.found(phrase_id, index, index + len(rest))
         if length < STEM_KEY or not starts & STEM_BIT:
             return
         for stem, phrase_id, rest in <list> self._stems[key]:
             if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(words, extra, index, rest):
-                found.append((phrase_id, index, index + len(rest)))
+                walk.found(phrase_id, index, index + len(rest))
 
-    cdef void _by_second(self, _FirstWord entry, second, Py_ssize_t index, list words, list extra, list found):
+    cdef void _by_second(self, _FirstWord entry, second, Py_ssize_t index, _Walk walk) except *:
         cdef tuple rest
         phrases = entry.by_second.get(second)
         if phrases is None:
             return
         for phrase_id, rest in <list> phrases:
-            if _rest_matches(words, extra, index + 1, rest):
-                found.append((phrase_id, index, index + 1 + len(rest)))
+            if _rest_matches(walk.words, walk.extra, index + 1, rest):
+                walk.found(phrase_id, index, index + 1 + len(rest))
+
+
+@cython.no_gc
+cdef class _Walk:
+    """One text's walk: its words, their bounds and other readings, and the hits so far."""
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef void found(self, Py_ssize_t phrase_id, Py_ssize_t first, Py_ssize_t last) except *:
+        """A phrase from word ``first`` to word ``last``, kept unless a sentence ends inside it."""
+        cdef Py_ssize_t position
+        cdef Py_UCS4 char
+        for position in range(self.bounds[2 * first + 1], self.bounds[2 * last]):
+            char = self.text[position]
+            if char == u"." or char == u"!" or char == u"?" or char == u";" or char == u"\n":
+                return
+        self.hits.add(phrase_id, self.bounds[2 * first], self.bounds[2 * last + 1])
 
 
 cdef Py_ssize_t _key(str word):
@@ -260,33 +347,6 @@ cdef bint _rest_matches(list words, list extra, Py_ssize_t index, tuple rest):
         else:
             return False
     return True
-
-
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef dict _spans(str text, Py_ssize_t *bounds, list found):
-    cdef dict spans = {}
-    cdef Py_ssize_t first, last, position, start, end
-    cdef bint broken
-    cdef Py_UCS4 char
-    for phrase_id, first, last in found:
-        start = bounds[2 * first]
-        end = bounds[2 * last + 1]
-        broken = False
-        for position in range(bounds[2 * first + 1], bounds[2 * last]):
-            char = text[position]
-            if char == u"." or char == u"!" or char == u"?" or char == u";" or char == u"\n":
-                broken = True
-                break
-        if broken:
-            continue
-        span = (start, end)
-        existing = spans.get(phrase_id)
-        if existing is None:
-            spans[phrase_id] = [span]
-        elif span not in <list> existing:
-            (<list> existing).append(span)
-    return spans
 
 
 cdef list _other_readings(list words, str text, leet, stretched):

@@ -53,7 +53,7 @@ class CommentContext:
     by_owner: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Reason:
     """One rule that fired, in words a General Manager can read."""
 
@@ -70,7 +70,7 @@ class Reason:
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class Verdict:
     flagged: bool
     severity: str | None

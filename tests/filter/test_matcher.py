@@ -9,6 +9,7 @@ a line break.
 
 from __future__ import annotations
 
+import gc
 import re
 
 from hypothesis import given, settings
@@ -73,3 +74,21 @@ def test_the_same_phrase_added_twice_has_one_id() -> None:
     matcher = PhraseMatcher()
     assert matcher.add("You  LOT") == matcher.add("you lot")
     assert matcher.add("you lot") != matcher.add("you lot*")
+
+
+def test_a_phrase_found_through_two_readings_has_one_span() -> None:
+    matcher = PhraseMatcher()
+    stupid = matcher.add("stupid")
+    stupi = matcher.add("stu*")
+    # "stuuupid" reads as itself, as "stuupid" and as "stupid": the stem matches all three, once.
+    assert matcher.find("so stuuupid", leet=False, stretched=True) == {stupid: [(3, 11)], stupi: [(3, 11)]}
+
+
+def test_hits_are_not_tracked_by_the_cycle_collector() -> None:
+    # A batch holds every comment's hits until its verdict; tracked, they made the collector walk them again
+    # and again (see Hits).
+    matcher = PhraseMatcher()
+    matcher.add("scam")
+    hits = matcher.hits("a scam, a scam")
+    assert len(hits) == 2
+    assert not gc.is_tracked(hits)
