@@ -75,17 +75,24 @@ cdef class _PatternSet:
             self._set.Add(pattern)
         self._set.Compile()
 
-    cdef frozenset seen(self, str text):
+    cdef tuple seen(self, str text):
+        """The ids of the patterns found in ``text`` (a tuple, which the cycle collector soon stops tracking)."""
         if self._set is None:
-            return _NOTHING
+            return ()
         found = self._set.Match(text.encode())
-        return frozenset(found) if found else _NOTHING
+        return tuple(found) if found else ()
 
     cdef list spans(self, pattern_id, str text):
         return [m.span() for m in self._compiled[pattern_id].finditer(text)]
 
 
 cdef frozenset _NOTHING = frozenset()
+
+
+cdef frozenset _ids(list ids):
+    """``ids`` as a set, the shared empty one when there are none: thousands of rules' empty sets would
+    otherwise be objects the cycle collector walks for as long as the service runs."""
+    return frozenset(ids) if ids else _NOTHING
 
 
 @cython.no_gc
@@ -166,8 +173,8 @@ cdef class _Scan:
     cdef str text
     cdef Normalised normalised
     cdef Hits phrases  # spans in the normalised text
-    cdef frozenset regexes
-    cdef frozenset seen_raw
+    cdef tuple regexes  # ids of the normalised-text patterns found
+    cdef tuple seen_raw  # ids of the original-text patterns found
     cdef dict sentiment
     cdef object context  # CommentContext
     cdef str detector_text
@@ -211,7 +218,7 @@ cdef class Classifier:
     cdef dict _by_phrase
     cdef dict _by_regex
     cdef dict _by_raw  # raw pattern id → rules, including the rules whose detector that pattern hints at
-    cdef list _always
+    cdef tuple _always
     cdef dict _accounts
     cdef _AccountView _no_account
 
@@ -244,23 +251,25 @@ cdef class Classifier:
         self._people = PersonFinder(lists.get("first_names", []))
         self._normalised.build()
         self._raw.build()
-        self._by_phrase = {}
-        self._by_regex = {}
-        self._by_raw = {}
-        self._always = []
+        by_phrase, by_regex, by_raw, always = {}, {}, {}, []
         for index, rule in enumerate(self._rules):
             if not rule.groups:
-                self._always.append(index)
+                always.append(index)
                 continue
             first = rule.groups[0]
             for pid in first.phrases:
-                self._by_phrase.setdefault(pid, []).append(index)
+                by_phrase.setdefault(pid, []).append(index)
             for pid in first.regexes:
-                self._by_regex.setdefault(pid, []).append(index)
+                by_regex.setdefault(pid, []).append(index)
             for pid in first.raw:
-                self._by_raw.setdefault(pid, []).append(index)
+                by_raw.setdefault(pid, []).append(index)
             for name in first.detectors:
-                self._by_raw.setdefault(self._hint_ids[name], []).append(index)
+                by_raw.setdefault(self._hint_ids[name], []).append(index)
+        # As tuples, which the cycle collector stops tracking (see matcher.pxd).
+        self._by_phrase = {pid: tuple(indices) for pid, indices in by_phrase.items()}
+        self._by_regex = {pid: tuple(indices) for pid, indices in by_regex.items()}
+        self._by_raw = {pid: tuple(indices) for pid, indices in by_raw.items()}
+        self._always = tuple(always)
         self._accounts = {name: self._account_view(name) for name in settings.accounts}
         self._no_account = self._account_view(None)
 
@@ -311,11 +320,11 @@ cdef class Classifier:
             phrases = [self._matcher.add(p) for p in group.words]
             for name in group.lists:
                 phrases += self._list_ids.get(name, [])
-            regexes = frozenset(self._normalised.add(p) for p in group.regex)
-            raw = frozenset(self._raw.add(p) for p in group.raw_regex)
-            groups.append(_Group(frozenset(phrases), regexes, raw, tuple(group.detectors)))
-        unless_phrases = frozenset(self._matcher.add(p) for p in rule.unless_words)
-        unless_regexes = frozenset(self._normalised.add(p) for p in rule.unless_regex)
+            regexes = _ids([self._normalised.add(p) for p in group.regex])
+            raw = _ids([self._raw.add(p) for p in group.raw_regex])
+            groups.append(_Group(_ids(phrases), regexes, raw, tuple(group.detectors)))
+        unless_phrases = _ids([self._matcher.add(p) for p in rule.unless_words])
+        unless_regexes = _ids([self._normalised.add(p) for p in rule.unless_regex])
         return _Rule(rule, pack, groups, unless_phrases, unless_regexes, _detail(rule))
 
     def _account_view(self, account: str | None) -> _AccountView:
@@ -378,10 +387,11 @@ cdef class Classifier:
         cdef _AccountView view = self._accounts.get(context.account or "", self._no_account)
         cdef list reasons = [], alone = [], rules = self._rules
         cdef frozenset disabled = view.disabled
+        cdef bint any_disabled = bool(disabled)
         cdef _Rule rule
         for index in self._candidates(scan):
             rule = rules[index]
-            if rule.name in disabled:
+            if any_disabled and rule.name in disabled:
                 continue
             if rule.alone:
                 alone.append(rule)
@@ -409,8 +419,8 @@ cdef class Classifier:
 
     cdef _Scan _fold_and_search(self, str text):
         cdef Normalised normalised = fold(text)
-        cdef frozenset regexes = self._normalised.seen(normalised.text)
-        if regexes and not regexes.isdisjoint(self._triggers):
+        cdef tuple regexes = self._normalised.seen(normalised.text)
+        if regexes and not self._triggers.keys().isdisjoint(regexes):
             normalised = normalised.repaired({self._triggers[pid] for pid in regexes if pid in self._triggers})
             regexes = self._normalised.seen(normalised.text)
         cdef _Scan scan = _Scan.__new__(_Scan)
@@ -515,13 +525,13 @@ cdef class Classifier:
         cdef str text = normalised.text
         cdef list found = scan.phrases.spans_of(group.phrases), spans
         if group.regexes and scan.regexes:
-            for pid in group.regexes & scan.regexes:
+            for pid in group.regexes.intersection(scan.regexes):
                 found.extend(self._normalised.spans(pid, text))
         if negatable and found and self._negations:
             found = [(start, end) for start, end in found if not self._negated(text, start)]
         spans = normalised.spans_in_original(found)
         if group.raw and scan.seen_raw:
-            for pid in group.raw & scan.seen_raw:
+            for pid in group.raw.intersection(scan.seen_raw):
                 spans.extend(self._raw.spans(pid, scan.detector_text))
         if group.detectors and scan.detected is None:
             scan.detected = {}
@@ -585,7 +595,7 @@ cdef class _Marks:
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef void add(self, list indices):
+    cdef void add(self, tuple indices):
         if indices is None:
             return
         cdef Py_ssize_t index

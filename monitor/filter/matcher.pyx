@@ -11,6 +11,7 @@ from string import ascii_lowercase
 
 cimport cython
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from cpython.unicode cimport (
     PyUnicode_AsUTF8AndSize,
     PyUnicode_DATA,
@@ -64,13 +65,14 @@ def parse_phrase(str phrase):
     return tuple(elements)
 
 
+@cython.no_gc
 cdef class _FirstWord:
     """Everything that starts with one exact word, with longer phrases indexed again by their second word."""
 
     def __cinit__(self):
-        self.alone = []
-        self.by_second = {}
-        self.other = []
+        self.alone = ()
+        self.by_second = None
+        self.other = ()
 
 
 @cython.no_gc
@@ -82,22 +84,28 @@ cdef class Hits:
     """
 
     def __dealloc__(self):
+        cdef Py_ssize_t index
+        for index in range(self.count):
+            Py_XDECREF(self._ids[index])
+        PyMem_Free(self._ids)
         PyMem_Free(self._entries)
 
     def __len__(self) -> int:
         return self.count
 
-    cdef int add(self, Py_ssize_t phrase_id, Py_ssize_t start, Py_ssize_t end) except -1:
-        cdef Py_ssize_t index
+    cdef int add(self, object phrase_id, Py_ssize_t start, Py_ssize_t end) except -1:
+        cdef Py_ssize_t index, value = phrase_id
         for index in range(0, 3 * self.count, 3):
-            if self._entries[index] == phrase_id and self._entries[index + 1] == start and self._entries[index + 2] == end:
+            if self._entries[index] == value and self._entries[index + 1] == start and self._entries[index + 2] == end:
                 return 0
         if self.count == self._capacity:
             self._grow()
         index = 3 * self.count
-        self._entries[index] = phrase_id
+        self._entries[index] = value
         self._entries[index + 1] = start
         self._entries[index + 2] = end
+        Py_INCREF(phrase_id)
+        self._ids[self.count] = <PyObject *> phrase_id
         self.count += 1
         return 0
 
@@ -107,15 +115,19 @@ cdef class Hits:
         if entries == NULL:
             raise MemoryError()
         self._entries = entries
+        cdef PyObject **ids = <PyObject **> PyMem_Realloc(self._ids, capacity * sizeof(PyObject *))
+        if ids == NULL:
+            raise MemoryError()
+        self._ids = ids
         self._capacity = capacity
 
-    cdef Py_ssize_t phrase_at(self, Py_ssize_t index):
-        return self._entries[3 * index]
+    cdef object phrase_at(self, Py_ssize_t index):
+        return <object> self._ids[index]
 
     cdef bint any_of(self, frozenset phrase_ids):
         cdef Py_ssize_t index
         for index in range(self.count):
-            if self._entries[3 * index] in phrase_ids:
+            if <object> self._ids[index] in phrase_ids:
                 return True
         return False
 
@@ -123,9 +135,9 @@ cdef class Hits:
         """The spans of the phrases in ``phrase_ids``, in the order found."""
         cdef list spans = []
         cdef Py_ssize_t index
-        for index in range(0, 3 * self.count, 3):
-            if self._entries[index] in phrase_ids:
-                spans.append((self._entries[index + 1], self._entries[index + 2]))
+        for index in range(self.count):
+            if <object> self._ids[index] in phrase_ids:
+                spans.append((self._entries[3 * index + 1], self._entries[3 * index + 2]))
         return spans
 
     def as_dict(self) -> dict[int, list[tuple[int, int]]]:
@@ -161,7 +173,7 @@ cdef class PhraseMatcher:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
             if len(text) >= STEM_KEY:
                 self._starts[key] |= STEM_BIT
-                self._stems.setdefault(key, []).append((text, phrase_id, rest))
+                self._stems[key] = self._stems.get(key, ()) + ((text, phrase_id, rest),)
             return phrase_id
         if key >= 0:
             self._starts[key] |= _length_bit(len(text))
@@ -169,11 +181,14 @@ cdef class PhraseMatcher:
         if entry is None:
             entry = self._first[text] = _FirstWord()
         if not rest:
-            entry.alone.append(phrase_id)
+            entry.alone += (phrase_id,)
         elif rest[0][1] != EXACT:
-            entry.other.append((phrase_id, rest))
+            entry.other += ((phrase_id, rest),)
         else:
-            entry.by_second.setdefault(rest[0][0], []).append((phrase_id, rest[1:]))
+            if entry.by_second is None:
+                entry.by_second = {}
+            second = rest[0][0]
+            entry.by_second[second] = entry.by_second.get(second, ()) + ((phrase_id, rest[1:]),)
         return phrase_id
 
     def find(self, str text, leet=None, stretched=None) -> dict[int, list[tuple[int, int]]]:
@@ -238,7 +253,7 @@ cdef class PhraseMatcher:
                         walk.found(phrase_id, index, index + len(rest))
         if length < STEM_KEY or not starts & STEM_BIT:
             return
-        for stem, phrase_id, rest in <list> self._stems[key]:
+        for stem, phrase_id, rest in <tuple> self._stems[key]:
             if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(words, extra, index, rest):
                 walk.found(phrase_id, index, index + len(rest))
 
@@ -247,7 +262,7 @@ cdef class PhraseMatcher:
         phrases = entry.by_second.get(second)
         if phrases is None:
             return
-        for phrase_id, rest in <list> phrases:
+        for phrase_id, rest in <tuple> phrases:
             if _rest_matches(walk.words, walk.extra, index + 1, rest):
                 walk.found(phrase_id, index, index + 1 + len(rest))
 
@@ -258,7 +273,7 @@ cdef class _Walk:
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef void found(self, Py_ssize_t phrase_id, Py_ssize_t first, Py_ssize_t last) except *:
+    cdef void found(self, object phrase_id, Py_ssize_t first, Py_ssize_t last) except *:
         """A phrase from word ``first`` to word ``last``, kept unless a sentence ends inside it."""
         cdef Py_ssize_t position
         cdef Py_UCS4 char
