@@ -3,6 +3,8 @@
 # of objects for the cycle collector to walk at every full collection, for as long as the service runs.
 
 cdef class _FirstWord:
+    cdef bytes word
+    cdef unsigned long long hash  # of word, see _hash
     cdef tuple alone  # phrase ids
     cdef dict by_second  # second word → ((phrase id, the words after the second), ...), or None
     cdef tuple other  # ((phrase id, the words after the first), ...) where the second is a stem or a lone *
@@ -27,20 +29,32 @@ cdef class Hits:
 cdef class _Walk:
     cdef str text
     cdef Py_ssize_t *bounds  # each word's start and end, in turn
-    cdef list words
+    cdef list words  # each word as a str, or None until word() is asked for it
     cdef list extra  # see _other_readings
     cdef Hits hits
+
+    cdef str word(self, Py_ssize_t index)
 
     cdef void found(self, object phrase_id, Py_ssize_t first, Py_ssize_t last) except *
 
 
 cdef class PhraseMatcher:
     cdef dict _ids  # parsed phrase → id
-    cdef dict _first  # first word → _FirstWord
+    # The exact first words, in an open-addressing table read straight from a comment's text: _slots[i] is
+    # 1 + the index in _entries of the _FirstWord whose hash leads to slot i, or 0 for an empty slot.
+    cdef list _entries
+    cdef Py_ssize_t *_slots
+    cdef Py_ssize_t _size  # a power of two, at least twice len(_entries)
     cdef dict _stems  # key of a stem's first three letters → ((stem, phrase id, the words after the stem), ...)
     cdef unsigned char *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
 
     cpdef Hits hits(self, str text, leet=*, stretched=*)
+    cdef _FirstWord _new_entry(self, str word)
+    cdef void _resize(self, Py_ssize_t size) except *
+    cdef void _place(self, Py_ssize_t index)
+    cdef _FirstWord _entry(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef void _walk(self, _Walk walk, leet, stretched) except *
-    cdef void _starting(self, str form, Py_ssize_t index, _Walk walk) except *
-    cdef void _by_second(self, _FirstWord entry, second, Py_ssize_t index, _Walk walk) except *
+    cdef void _starting(
+        self, str form, int kind, void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t index, _Walk walk
+    ) except *
+    cdef void _by_second(self, _FirstWord entry, str second, Py_ssize_t index, _Walk walk) except *

@@ -2,8 +2,9 @@
 """Find every phrase of every rule in one walk over a comment's words.
 
 Compiled (Cython), because this walk runs on every comment and in Python it cost more than the sentiment
-analysis it sits beside. Phrases are indexed by their first word (exact words in a dict, wildcard stems by
-their first three letters), so the cost grows with the comment's length, not with the number of phrases.
+analysis it sits beside. Phrases are indexed by their first word (exact words in a hash table that is read
+straight from the comment's text, wildcard stems by their first three letters), so the cost grows with the
+comment's length, not with the number of phrases, and a word becomes a str only when a phrase needs it.
 """
 
 import re
@@ -152,14 +153,16 @@ cdef class Hits:
 cdef class PhraseMatcher:
     def __cinit__(self):
         self._ids = {}
-        self._first = {}
+        self._entries = []
         self._stems = {}
         self._starts = <unsigned char *> PyMem_Calloc(KEYS, 1)
         if self._starts == NULL:
             raise MemoryError()
+        self._resize(64)
 
     def __dealloc__(self):
         PyMem_Free(self._starts)
+        PyMem_Free(self._slots)
 
     def add(self, str phrase) -> int:
         elements = parse_phrase(phrase)
@@ -169,17 +172,18 @@ cdef class PhraseMatcher:
         self._ids[elements] = phrase_id
         (text, kind), rest = elements[0], elements[1:]
         key = _key(text)
+        if key < 0:
+            return phrase_id  # a first word with a character no word of a comment has: it matches nothing
         if kind == STEM:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
             if len(text) >= STEM_KEY:
                 self._starts[key] |= STEM_BIT
                 self._stems[key] = self._stems.get(key, ()) + ((text, phrase_id, rest),)
             return phrase_id
-        if key >= 0:
-            self._starts[key] |= _length_bit(len(text))
-        cdef _FirstWord entry = self._first.get(text)
+        self._starts[key] |= _length_bit(len(text))
+        cdef _FirstWord entry = self._entry(PyUnicode_KIND(text), PyUnicode_DATA(text), 0, len(text))
         if entry is None:
-            entry = self._first[text] = _FirstWord()
+            entry = self._new_entry(text)
         if not rest:
             entry.alone += (phrase_id,)
         elif rest[0][1] != EXACT:
@@ -190,6 +194,56 @@ cdef class PhraseMatcher:
             second = rest[0][0]
             entry.by_second[second] = entry.by_second.get(second, ()) + ((phrase_id, rest[1:]),)
         return phrase_id
+
+    cdef _FirstWord _new_entry(self, str word):
+        cdef _FirstWord entry = _FirstWord()
+        entry.word = word.encode("ascii")
+        entry.hash = _hash(PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word))
+        self._entries.append(entry)
+        if 2 * len(self._entries) > self._size:
+            self._resize(2 * self._size)
+        else:
+            self._place(len(self._entries) - 1)
+        return entry
+
+    cdef void _resize(self, Py_ssize_t size) except *:
+        cdef Py_ssize_t *slots = <Py_ssize_t *> PyMem_Calloc(size, sizeof(Py_ssize_t))
+        if slots == NULL:
+            raise MemoryError()
+        PyMem_Free(self._slots)
+        self._slots = slots
+        self._size = size
+        cdef Py_ssize_t index
+        for index in range(len(self._entries)):
+            self._place(index)
+
+    cdef void _place(self, Py_ssize_t index):
+        cdef unsigned long long mask = self._size - 1
+        cdef unsigned long long slot = (<_FirstWord> self._entries[index]).hash & mask
+        while self._slots[slot]:
+            slot = (slot + 1) & mask
+        self._slots[slot] = index + 1
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef _FirstWord _entry(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+        """The entry for the word text[start:end], or None; read from the text, with no word object made."""
+        cdef unsigned long long mask = self._size - 1, code = _hash(kind, data, start, end)
+        cdef unsigned long long slot = code & mask
+        cdef Py_ssize_t length = end - start, offset
+        cdef _FirstWord entry
+        cdef const unsigned char *word
+        while self._slots[slot]:
+            entry = <_FirstWord> self._entries[self._slots[slot] - 1]
+            if entry.hash == code and len(entry.word) == length:
+                word = entry.word
+                for offset in range(length):
+                    if <Py_UCS4> PyUnicode_READ(kind, data, start + offset) != <Py_UCS4> word[offset]:
+                        break
+                else:
+                    return entry
+            slot = (slot + 1) & mask
+        return None
 
     def find(self, str text, leet=None, stretched=None) -> dict[int, list[tuple[int, int]]]:
         """Each phrase found, with its spans in ``text``: hits() as a dict."""
@@ -215,55 +269,60 @@ cdef class PhraseMatcher:
         return walk.hits
 
     cdef void _walk(self, _Walk walk, leet, stretched) except *:
-        walk.words = _tokens(walk.text, walk.bounds)
-        cdef Py_ssize_t size = len(walk.words)
+        cdef Py_ssize_t size = _tokens(walk.text, walk.bounds)
         if size == 0:
             return
-        walk.extra = _other_readings(walk.words, walk.text, leet, stretched)
+        walk.words = [None] * size
+        walk.extra = _other_readings(walk, leet, stretched)
+        cdef int kind = PyUnicode_KIND(walk.text)
+        cdef void *data = PyUnicode_DATA(walk.text)
         cdef Py_ssize_t index
         for index in range(size):
-            self._starting(<str> walk.words[index], index, walk)
+            self._starting(None, kind, data, walk.bounds[2 * index], walk.bounds[2 * index + 1], index, walk)
             if walk.extra is not None and walk.extra[index] is not None:
                 for form in <tuple> walk.extra[index]:
-                    self._starting(<str> form, index, walk)
+                    self._starting(form, PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form), index, walk)
 
-    cdef void _starting(self, str form, Py_ssize_t index, _Walk walk) except *:
-        cdef _FirstWord entry
-        cdef list words = walk.words, extra = walk.extra
-        cdef Py_ssize_t size = len(words), length = len(form)
-        cdef object phrase_id
-        cdef tuple rest
-        cdef Py_ssize_t key = _key(form)
+    cdef void _starting(
+        self, str form, int kind, void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t index, _Walk walk
+    ) except *:
+        """The phrases that start at word ``index``, read as ``form`` (None: as written, text[start:end])."""
+        cdef Py_ssize_t key = _key_of(kind, data, start, end), length = end - start
         if key < 0:
             return
         cdef unsigned char starts = self._starts[key]
+        cdef _FirstWord entry
+        cdef object phrase_id
+        cdef tuple rest
+        cdef Py_ssize_t size = len(walk.words)
         if starts & _length_bit(length):
-            value = self._first.get(form)
-            if value is not None:
-                entry = <_FirstWord> value
+            entry = self._entry(kind, data, start, end)
+            if entry is not None:
                 for phrase_id in entry.alone:
                     walk.found(phrase_id, index, index)
-                if entry.by_second and index + 1 < size:
-                    self._by_second(entry, words[index + 1], index, walk)
-                    if extra is not None and extra[index + 1] is not None:
-                        for second in <tuple> extra[index + 1]:
+                if entry.by_second is not None and index + 1 < size:
+                    self._by_second(entry, walk.word(index + 1), index, walk)
+                    if walk.extra is not None and walk.extra[index + 1] is not None:
+                        for second in <tuple> walk.extra[index + 1]:
                             self._by_second(entry, second, index, walk)
                 for phrase_id, rest in entry.other:
-                    if _rest_matches(words, extra, index, rest):
+                    if _rest_matches(walk, index, rest):
                         walk.found(phrase_id, index, index + len(rest))
         if length < STEM_KEY or not starts & STEM_BIT:
             return
+        if form is None:
+            form = walk.word(index)
         for stem, phrase_id, rest in <tuple> self._stems[key]:
-            if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(words, extra, index, rest):
+            if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(walk, index, rest):
                 walk.found(phrase_id, index, index + len(rest))
 
-    cdef void _by_second(self, _FirstWord entry, second, Py_ssize_t index, _Walk walk) except *:
+    cdef void _by_second(self, _FirstWord entry, str second, Py_ssize_t index, _Walk walk) except *:
         cdef tuple rest
         phrases = entry.by_second.get(second)
         if phrases is None:
             return
         for phrase_id, rest in <tuple> phrases:
-            if _rest_matches(walk.words, walk.extra, index + 1, rest):
+            if _rest_matches(walk, index + 1, rest):
                 walk.found(phrase_id, index, index + 1 + len(rest))
 
 
@@ -273,6 +332,13 @@ cdef class _Walk:
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
+    cdef str word(self, Py_ssize_t index):
+        """Word ``index`` as a str, made the first time it is asked for."""
+        word = self.words[index]
+        if word is None:
+            word = self.words[index] = self.text[self.bounds[2 * index]:self.bounds[2 * index + 1]]
+        return <str> word
+
     cdef void found(self, object phrase_id, Py_ssize_t first, Py_ssize_t last) except *:
         """A phrase from word ``first`` to word ``last``, kept unless a sentence ends inside it."""
         cdef Py_ssize_t position
@@ -286,13 +352,18 @@ cdef class _Walk:
 
 cdef Py_ssize_t _key(str word):
     """The key of a word's first three characters, or -1 if one of them is not a word character."""
-    cdef Py_ssize_t key = 0, index, symbol, length = len(word)
+    return _key_of(PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word))
+
+
+cdef Py_ssize_t _key_of(int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+    """_key() of the word text[start:end], read from the text's buffer."""
+    cdef Py_ssize_t key = 0, index, symbol
     cdef Py_UCS4 char
-    for index in range(3):
-        if index >= length:
+    for index in range(start, start + 3):
+        if index >= end:
             symbol = SYMBOLS - 1
         else:
-            char = word[index]
+            char = PyUnicode_READ(kind, data, index)
             if u"a" <= char <= u"z":
                 symbol = <Py_ssize_t> char - 97
             elif u"0" <= char <= u"9":
@@ -305,6 +376,15 @@ cdef Py_ssize_t _key(str word):
     return key
 
 
+cdef unsigned long long _hash(int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+    """FNV-1a of the word text[start:end], read from the text's buffer."""
+    cdef unsigned long long code = 14695981039346656037ULL
+    cdef Py_ssize_t index
+    for index in range(start, end):
+        code = (code ^ <unsigned long long> PyUnicode_READ(kind, data, index)) * 1099511628211ULL
+    return code
+
+
 cdef inline unsigned char _length_bit(Py_ssize_t length):
     return 1 << (min(length, 7) - 1)
 
@@ -315,9 +395,8 @@ cdef inline bint _is_token_char(Py_UCS4 char):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef list _tokens(str text, Py_ssize_t *bounds):
-    """The words ([a-z0-9$]+) of ``text``; bounds gets each word's start and end, in turn."""
-    cdef list words = []
+cdef Py_ssize_t _tokens(str text, Py_ssize_t *bounds):
+    """How many words ([a-z0-9$]+) ``text`` has; bounds gets each word's start and end, in turn."""
     cdef Py_ssize_t length = len(text), position = 0, start, slots = 0
     cdef int kind = PyUnicode_KIND(text)
     cdef void *data = PyUnicode_DATA(text)
@@ -328,11 +407,10 @@ cdef list _tokens(str text, Py_ssize_t *bounds):
         start = position
         while position < length and _is_token_char(PyUnicode_READ(kind, data, position)):
             position += 1
-        words.append(text[start:position])
         bounds[slots] = start
         bounds[slots + 1] = position
         slots += 2
-    return words
+    return slots // 2
 
 
 cdef inline bint _accepts(str element, int kind, str token):
@@ -343,16 +421,17 @@ cdef inline bint _accepts(str element, int kind, str token):
     return token == element
 
 
-cdef bint _rest_matches(list words, list extra, Py_ssize_t index, tuple rest):
+cdef bint _rest_matches(_Walk walk, Py_ssize_t index, tuple rest) except -1:
     cdef Py_ssize_t size = len(rest), offset, position
+    cdef list extra = walk.extra
     cdef str element
     cdef int kind
-    if index + size >= len(words):
+    if index + size >= len(walk.words):
         return size == 0
     for offset in range(size):
         element, kind = rest[offset]
         position = index + offset + 1
-        if _accepts(element, kind, <str> words[position]):
+        if _accepts(element, kind, walk.word(position)):
             continue
         if extra is None or extra[position] is None:
             return False
@@ -364,7 +443,7 @@ cdef bint _rest_matches(list words, list extra, Py_ssize_t index, tuple rest):
     return True
 
 
-cdef list _other_readings(list words, str text, leet, stretched):
+cdef list _other_readings(_Walk walk, leet, stretched):
     """Each word's other readings (None where it has none), or None when no word has any.
 
     Leetspeak (1 as i, then as l) is read only when some letter in the text touches a digit, and then in
@@ -372,17 +451,17 @@ cdef list _other_readings(list words, str text, leet, stretched):
     has three of a letter in a row. ``leet`` and ``stretched`` say so when the caller already knows.
     """
     if leet is None:
-        leet = _LETTER_BY_DIGIT.search(text) is not None
+        leet = _LETTER_BY_DIGIT.search(walk.text) is not None
     if stretched is None:
-        stretched = _STRETCHED.search(text) is not None
+        stretched = _STRETCHED.search(walk.text) is not None
     if not (leet or stretched):
         return None
     cdef bint read_leet = leet, read_stretched = stretched
-    cdef list extra = [None] * len(words)
+    cdef list extra = [None] * len(walk.words)
     cdef Py_ssize_t index
     cdef str word
-    for index in range(len(words)):
-        word = words[index]
+    for index in range(len(walk.words)):
+        word = walk.word(index)
         if (read_leet and _mixes_letters_and_digits(word)) or (read_stretched and _has_run_of_three(word)):
             extra[index] = _readings(word, read_leet, read_stretched)
     return extra

@@ -10,6 +10,7 @@ a line break.
 from __future__ import annotations
 
 import gc
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -92,3 +93,14 @@ def test_hits_are_not_tracked_by_the_cycle_collector() -> None:
     hits = matcher.hits("a scam, a scam")
     assert len(hits) == 2
     assert not gc.is_tracked(hits)
+
+
+def test_thousands_of_first_words_are_all_found() -> None:
+    # Enough distinct first words to make the first-word table grow several times.
+    words = ["".join(letters) for letters in itertools.product("abcdefgh", repeat=4)][:3000]
+    matcher = PhraseMatcher()
+    ids = {word: matcher.add(word) for word in words}
+    text = " ".join(words[::7])
+    found = matcher.find(text, leet=False, stretched=False)
+    assert set(found) == {ids[word] for word in words[::7]}
+    assert matcher.find("abcz abc abcdd", leet=False, stretched=False) == {}
