@@ -8,6 +8,7 @@ by one, and only their matches are mapped back to the original text and explaine
 """
 
 cimport cython
+from cpython.mem cimport PyMem_Calloc, PyMem_Free
 from cpython.unicode cimport Py_UNICODE_ISALNUM
 import unicodedata
 from collections.abc import Sequence
@@ -441,18 +442,26 @@ cdef class Classifier:
     cdef list _candidates(self, _Scan scan):
         """In order, the rules whose first group saw something; the other groups are checked when the rule is
         evaluated."""
-        cdef _Marks marks = _Marks(len(self._rules))
-        marks.add(self._always)
+        cdef Py_ssize_t count = len(self._rules), index
+        cdef _Marks marks
+        marks.marked = <unsigned char *> PyMem_Calloc(count + 1, 1)
+        if marks.marked == NULL:
+            raise MemoryError()
+        marks.lowest = count
+        marks.highest = -1
         cdef dict by_phrase = self._by_phrase, by_regex = self._by_regex, by_raw = self._by_raw
         cdef Hits hits = scan.phrases
-        cdef Py_ssize_t index
-        for index in range(hits.count):
-            marks.add(by_phrase.get(hits.phrase_at(index)))
-        for pid in scan.regexes:
-            marks.add(by_regex.get(pid))
-        for pid in scan.seen_raw:
-            marks.add(by_raw.get(pid))
-        return marks.marked()
+        try:
+            _mark(&marks, self._always)
+            for index in range(hits.count):
+                _mark(&marks, by_phrase.get(hits.phrase_at(index)))
+            for pid in scan.regexes:
+                _mark(&marks, by_regex.get(pid))
+            for pid in scan.seen_raw:
+                _mark(&marks, by_raw.get(pid))
+            return [index for index in range(marks.lowest, marks.highest + 1) if marks.marked[index]]
+        finally:
+            PyMem_Free(marks.marked)
 
     cdef object _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
         if rule.unless_phrases and scan.phrases.any_of(rule.unless_phrases):
@@ -579,36 +588,24 @@ cdef class Classifier:
         return False
 
 
-@cython.no_gc
-cdef class _Marks:
-    """A set of rule indices below a known count, read back in order."""
+cdef struct _Marks:
+    # A set of rule indices below a known count, read back in order.
+    unsigned char *marked
+    Py_ssize_t lowest, highest
 
-    cdef bytearray _flags
-    cdef unsigned char *_marked
-    cdef Py_ssize_t _lowest, _highest
 
-    def __cinit__(self, Py_ssize_t count):
-        self._flags = bytearray(count)
-        self._marked = self._flags
-        self._lowest = count
-        self._highest = -1
-
-    @cython.boundscheck(False)
-    @cython.wraparound(False)
-    cdef void add(self, tuple indices):
-        if indices is None:
-            return
-        cdef Py_ssize_t index
-        for index in indices:
-            self._marked[index] = 1
-            if index < self._lowest:
-                self._lowest = index
-            if index > self._highest:
-                self._highest = index
-
-    cdef list marked(self):
-        cdef Py_ssize_t index
-        return [index for index in range(self._lowest, self._highest + 1) if self._marked[index]]
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _mark(_Marks *marks, tuple indices):
+    if indices is None:
+        return
+    cdef Py_ssize_t index
+    for index in indices:
+        marks.marked[index] = 1
+        if index < marks.lowest:
+            marks.lowest = index
+        if index > marks.highest:
+            marks.highest = index
 
 
 cdef inline bint _is_word_char(Py_UCS4 char):

@@ -2,12 +2,15 @@
 # The index holds tuples, not lists: a matcher with thousands of phrases would otherwise add tens of thousands
 # of objects for the cycle collector to walk at every full collection, for as long as the service runs.
 
-cdef class _FirstWord:
+cdef class _Word:
     cdef bytes word
-    cdef unsigned long long hash  # of word, see _hash
-    cdef tuple alone  # phrase ids
-    cdef dict by_second  # second word → ((phrase id, the words after the second), ...), or None
-    cdef tuple other  # ((phrase id, the words after the first), ...) where the second is a stem or a lone *
+    cdef _Word first  # for a second word, the first word it follows; None for a first word
+    cdef unsigned long long hash  # of first and word, see _pair_hash
+    cdef tuple alone  # a first word's one-word phrases: their ids
+    # A first word: ((phrase id, the words after the first), ...) where the second is a stem or a lone *.
+    # A second word: ((phrase id, the words after the second), ...).
+    cdef tuple rest
+    cdef bint has_second  # a first word: some phrase continues with an exact second word (an entry of its own)
 
 
 from cpython.ref cimport PyObject
@@ -28,6 +31,8 @@ cdef class Hits:
 
 cdef class _Walk:
     cdef str text
+    cdef int kind  # the text's PyUnicode kind and data
+    cdef void *data
     cdef Py_ssize_t *bounds  # each word's start and end, in turn
     cdef list words  # each word as a str, or None until word() is asked for it
     cdef list extra  # see _other_readings
@@ -40,8 +45,9 @@ cdef class _Walk:
 
 cdef class PhraseMatcher:
     cdef dict _ids  # parsed phrase → id
-    # The exact first words, in an open-addressing table read straight from a comment's text: _slots[i] is
-    # 1 + the index in _entries of the _FirstWord whose hash leads to slot i, or 0 for an empty slot.
+    # The exact first words, and the exact second words after each, in an open-addressing table read straight
+    # from a comment's text: _slots[i] is 1 + the index in _entries of the _Word whose hash leads to slot i, or
+    # 0 for an empty slot.
     cdef list _entries
     cdef Py_ssize_t *_slots
     cdef Py_ssize_t _size  # a power of two, at least twice len(_entries)
@@ -49,12 +55,12 @@ cdef class PhraseMatcher:
     cdef unsigned char *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
 
     cpdef Hits hits(self, str text, leet=*, stretched=*)
-    cdef _FirstWord _new_entry(self, str word)
+    cdef _Word _indexed(self, _Word first, str word)
     cdef void _resize(self, Py_ssize_t size) except *
     cdef void _place(self, Py_ssize_t index)
-    cdef _FirstWord _entry(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
+    cdef _Word _entry(self, _Word first, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef void _walk(self, _Walk walk, leet, stretched) except *
     cdef void _starting(
         self, str form, int kind, void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t index, _Walk walk
     ) except *
-    cdef void _by_second(self, _FirstWord entry, str second, Py_ssize_t index, _Walk walk) except *
+    cdef void _by_second(self, _Word second, Py_ssize_t index, _Walk walk) except *

@@ -67,13 +67,13 @@ def parse_phrase(str phrase):
 
 
 @cython.no_gc
-cdef class _FirstWord:
-    """Everything that starts with one exact word, with longer phrases indexed again by their second word."""
+cdef class _Word:
+    """A word in the index: a phrase's exact first word, or an exact second word after a given first word."""
 
     def __cinit__(self):
         self.alone = ()
-        self.by_second = None
-        self.other = ()
+        self.rest = ()
+        self.has_second = False
 
 
 @cython.no_gc
@@ -171,9 +171,11 @@ cdef class PhraseMatcher:
         phrase_id = len(self._ids)
         self._ids[elements] = phrase_id
         (text, kind), rest = elements[0], elements[1:]
+        if kind == ANY or not _is_token(text) or (rest and rest[0][1] == EXACT and not _is_token(rest[0][0])):
+            # A lone * first, or a first or second word with a character no word of a comment has (a comment's
+            # words are [a-z0-9$]+): the phrase matches nothing.
+            return phrase_id
         key = _key(text)
-        if key < 0:
-            return phrase_id  # a first word with a character no word of a comment has: it matches nothing
         if kind == STEM:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
             if len(text) >= STEM_KEY:
@@ -181,24 +183,26 @@ cdef class PhraseMatcher:
                 self._stems[key] = self._stems.get(key, ()) + ((text, phrase_id, rest),)
             return phrase_id
         self._starts[key] |= _length_bit(len(text))
-        cdef _FirstWord entry = self._entry(PyUnicode_KIND(text), PyUnicode_DATA(text), 0, len(text))
-        if entry is None:
-            entry = self._new_entry(text)
+        cdef _Word first = self._indexed(None, text)
         if not rest:
-            entry.alone += (phrase_id,)
+            first.alone += (phrase_id,)
         elif rest[0][1] != EXACT:
-            entry.other += ((phrase_id, rest),)
+            first.rest += ((phrase_id, rest),)
         else:
-            if entry.by_second is None:
-                entry.by_second = {}
-            second = rest[0][0]
-            entry.by_second[second] = entry.by_second.get(second, ()) + ((phrase_id, rest[1:]),)
+            first.has_second = True
+            second = self._indexed(first, rest[0][0])
+            second.rest += ((phrase_id, rest[1:]),)
         return phrase_id
 
-    cdef _FirstWord _new_entry(self, str word):
-        cdef _FirstWord entry = _FirstWord()
+    cdef _Word _indexed(self, _Word first, str word):
+        """The entry for ``word`` (after ``first``, unless None), added if new."""
+        cdef _Word entry = self._entry(first, PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word))
+        if entry is not None:
+            return entry
+        entry = _Word()
         entry.word = word.encode("ascii")
-        entry.hash = _hash(PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word))
+        entry.first = first
+        entry.hash = _pair_hash(first, _hash(PyUnicode_KIND(word), PyUnicode_DATA(word), 0, len(word)))
         self._entries.append(entry)
         if 2 * len(self._entries) > self._size:
             self._resize(2 * self._size)
@@ -219,23 +223,24 @@ cdef class PhraseMatcher:
 
     cdef void _place(self, Py_ssize_t index):
         cdef unsigned long long mask = self._size - 1
-        cdef unsigned long long slot = (<_FirstWord> self._entries[index]).hash & mask
+        cdef unsigned long long slot = (<_Word> self._entries[index]).hash & mask
         while self._slots[slot]:
             slot = (slot + 1) & mask
         self._slots[slot] = index + 1
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
-    cdef _FirstWord _entry(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end):
-        """The entry for the word text[start:end], or None; read from the text, with no word object made."""
-        cdef unsigned long long mask = self._size - 1, code = _hash(kind, data, start, end)
+    cdef _Word _entry(self, _Word first, int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+        """The entry for the word text[start:end] (after ``first``, unless None), or None; read from the text,
+        with no word object made."""
+        cdef unsigned long long mask = self._size - 1, code = _pair_hash(first, _hash(kind, data, start, end))
         cdef unsigned long long slot = code & mask
         cdef Py_ssize_t length = end - start, offset
-        cdef _FirstWord entry
+        cdef _Word entry
         cdef const unsigned char *word
         while self._slots[slot]:
-            entry = <_FirstWord> self._entries[self._slots[slot] - 1]
-            if entry.hash == code and len(entry.word) == length:
+            entry = <_Word> self._entries[self._slots[slot] - 1]
+            if entry.hash == code and entry.first is first and len(entry.word) == length:
                 word = entry.word
                 for offset in range(length):
                     if <Py_UCS4> PyUnicode_READ(kind, data, start + offset) != <Py_UCS4> word[offset]:
@@ -273,12 +278,12 @@ cdef class PhraseMatcher:
         if size == 0:
             return
         walk.words = [None] * size
+        walk.kind = PyUnicode_KIND(walk.text)
+        walk.data = PyUnicode_DATA(walk.text)
         walk.extra = _other_readings(walk, leet, stretched)
-        cdef int kind = PyUnicode_KIND(walk.text)
-        cdef void *data = PyUnicode_DATA(walk.text)
         cdef Py_ssize_t index
         for index in range(size):
-            self._starting(None, kind, data, walk.bounds[2 * index], walk.bounds[2 * index + 1], index, walk)
+            self._starting(None, walk.kind, walk.data, walk.bounds[2 * index], walk.bounds[2 * index + 1], index, walk)
             if walk.extra is not None and walk.extra[index] is not None:
                 for form in <tuple> walk.extra[index]:
                     self._starting(form, PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form), index, walk)
@@ -291,21 +296,29 @@ cdef class PhraseMatcher:
         if key < 0:
             return
         cdef unsigned char starts = self._starts[key]
-        cdef _FirstWord entry
+        cdef _Word entry
         cdef object phrase_id
         cdef tuple rest
         cdef Py_ssize_t size = len(walk.words)
         if starts & _length_bit(length):
-            entry = self._entry(kind, data, start, end)
+            entry = self._entry(None, kind, data, start, end)
             if entry is not None:
                 for phrase_id in entry.alone:
                     walk.found(phrase_id, index, index)
-                if entry.by_second is not None and index + 1 < size:
-                    self._by_second(entry, walk.word(index + 1), index, walk)
+                if entry.has_second and index + 1 < size:
+                    self._by_second(
+                        self._entry(entry, walk.kind, walk.data, walk.bounds[2 * index + 2], walk.bounds[2 * index + 3]),
+                        index,
+                        walk,
+                    )
                     if walk.extra is not None and walk.extra[index + 1] is not None:
                         for second in <tuple> walk.extra[index + 1]:
-                            self._by_second(entry, second, index, walk)
-                for phrase_id, rest in entry.other:
+                            self._by_second(
+                                self._entry(entry, PyUnicode_KIND(second), PyUnicode_DATA(second), 0, len(second)),
+                                index,
+                                walk,
+                            )
+                for phrase_id, rest in entry.rest:
                     if _rest_matches(walk, index, rest):
                         walk.found(phrase_id, index, index + len(rest))
         if length < STEM_KEY or not starts & STEM_BIT:
@@ -316,12 +329,12 @@ cdef class PhraseMatcher:
             if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(walk, index, rest):
                 walk.found(phrase_id, index, index + len(rest))
 
-    cdef void _by_second(self, _FirstWord entry, str second, Py_ssize_t index, _Walk walk) except *:
-        cdef tuple rest
-        phrases = entry.by_second.get(second)
-        if phrases is None:
+    cdef void _by_second(self, _Word second, Py_ssize_t index, _Walk walk) except *:
+        """The phrases whose first two words are at ``index`` and after, the second being ``second`` (if any)."""
+        if second is None:
             return
-        for phrase_id, rest in <tuple> phrases:
+        cdef tuple rest
+        for phrase_id, rest in second.rest:
             if _rest_matches(walk, index + 1, rest):
                 walk.found(phrase_id, index, index + 1 + len(rest))
 
@@ -376,6 +389,13 @@ cdef Py_ssize_t _key_of(int kind, void *data, Py_ssize_t start, Py_ssize_t end):
     return key
 
 
+cdef inline unsigned long long _pair_hash(_Word first, unsigned long long word_hash):
+    """The table's hash of a word, after ``first`` unless None."""
+    if first is None:
+        return word_hash
+    return (first.hash * 1099511628211ULL) ^ word_hash ^ 0x9E3779B97F4A7C15ULL
+
+
 cdef unsigned long long _hash(int kind, void *data, Py_ssize_t start, Py_ssize_t end):
     """FNV-1a of the word text[start:end], read from the text's buffer."""
     cdef unsigned long long code = 14695981039346656037ULL
@@ -391,6 +411,14 @@ cdef inline unsigned char _length_bit(Py_ssize_t length):
 
 cdef inline bint _is_token_char(Py_UCS4 char):
     return (u"a" <= char <= u"z") or (u"0" <= char <= u"9") or char == u"$"
+
+
+cdef bint _is_token(str word):
+    cdef Py_UCS4 char
+    for char in word:
+        if not _is_token_char(char):
+            return False
+    return True
 
 
 @cython.boundscheck(False)
@@ -458,12 +486,15 @@ cdef list _other_readings(_Walk walk, leet, stretched):
         return None
     cdef bint read_leet = leet, read_stretched = stretched
     cdef list extra = [None] * len(walk.words)
-    cdef Py_ssize_t index
-    cdef str word
+    cdef Py_ssize_t index, start, end
     for index in range(len(walk.words)):
-        word = walk.word(index)
-        if (read_leet and _mixes_letters_and_digits(word)) or (read_stretched and _has_run_of_three(word)):
-            extra[index] = _readings(word, read_leet, read_stretched)
+        start = walk.bounds[2 * index]
+        end = walk.bounds[2 * index + 1]
+        if (
+            (read_leet and _mixes_letters_and_digits(walk.kind, walk.data, start, end))
+            or (read_stretched and _has_run_of_three(walk.kind, walk.data, start, end))
+        ):
+            extra[index] = _readings(walk.word(index), read_leet, read_stretched)
     return extra
 
 
@@ -523,11 +554,14 @@ cdef str _squeezed(str word, Py_ssize_t keep):
     return PyUnicode_DecodeASCII(target, size, NULL)
 
 
-cdef bint _mixes_letters_and_digits(str word):
-    """Leetspeak: a word with a letter and a digit or $ (a plain number such as 8220 has no other reading)."""
+cdef bint _mixes_letters_and_digits(int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+    """Leetspeak: a word (text[start:end]) with a letter and a digit or $ (a plain number such as 8220 has no
+    other reading)."""
     cdef bint letter = False, digit = False
     cdef Py_UCS4 char
-    for char in word:
+    cdef Py_ssize_t index
+    for index in range(start, end):
+        char = PyUnicode_READ(kind, data, index)
         if u"a" <= char <= u"z":
             letter = True
         else:
@@ -537,9 +571,16 @@ cdef bint _mixes_letters_and_digits(str word):
     return False
 
 
-cdef bint _has_run_of_three(str word):
+cdef bint _has_run_of_three(int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+    """A word (text[start:end]) with three of a letter in a row."""
     cdef Py_ssize_t index
-    for index in range(2, len(word)):
-        if word[index] == word[index - 1] == word[index - 2] and u"a" <= word[index] <= u"z":
+    cdef Py_UCS4 char
+    for index in range(start + 2, end):
+        char = PyUnicode_READ(kind, data, index)
+        if (
+            u"a" <= char <= u"z"
+            and char == <Py_UCS4> PyUnicode_READ(kind, data, index - 1)
+            and char == <Py_UCS4> PyUnicode_READ(kind, data, index - 2)
+        ):
             return True
     return False

@@ -104,3 +104,4 @@ def test_thousands_of_first_words_are_all_found() -> None:
     found = matcher.find(text, leet=False, stretched=False)
     assert set(found) == {ids[word] for word in words[::7]}
     assert matcher.find("abcz abc abcdd", leet=False, stretched=False) == {}
+
