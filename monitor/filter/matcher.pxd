@@ -43,13 +43,17 @@ cdef class _Walk:
     cdef void found(self, object phrase_id, Py_ssize_t first, Py_ssize_t last) except *
 
 
+cdef struct _Slot:
+    unsigned int entry  # 1 + the index in _entries of the _Word whose hash leads here; 0: an empty slot
+    unsigned int check  # that hash's upper half
+
+
 cdef class PhraseMatcher:
     cdef dict _ids  # parsed phrase → id
     # The exact first words, and the exact second words after each, in an open-addressing table read straight
-    # from a comment's text: _slots[i] is 1 + the index in _entries of the _Word whose hash leads to slot i, or
-    # 0 for an empty slot.
+    # from a comment's text (see _Slot).
     cdef list _entries
-    cdef Py_ssize_t *_slots
+    cdef _Slot *_slots
     cdef Py_ssize_t _size  # a power of two, at least twice len(_entries)
     cdef dict _stems  # key of a stem's first three letters → ((stem, phrase id, the words after the stem), ...)
     cdef unsigned char *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT

@@ -211,7 +211,7 @@ cdef class PhraseMatcher:
         return entry
 
     cdef void _resize(self, Py_ssize_t size) except *:
-        cdef Py_ssize_t *slots = <Py_ssize_t *> PyMem_Calloc(size, sizeof(Py_ssize_t))
+        cdef _Slot *slots = <_Slot *> PyMem_Calloc(size, sizeof(_Slot))
         if slots == NULL:
             raise MemoryError()
         PyMem_Free(self._slots)
@@ -222,11 +222,12 @@ cdef class PhraseMatcher:
             self._place(index)
 
     cdef void _place(self, Py_ssize_t index):
-        cdef unsigned long long mask = self._size - 1
-        cdef unsigned long long slot = (<_Word> self._entries[index]).hash & mask
-        while self._slots[slot]:
+        cdef unsigned long long mask = self._size - 1, code = (<_Word> self._entries[index]).hash
+        cdef unsigned long long slot = code & mask
+        while self._slots[slot].entry:
             slot = (slot + 1) & mask
-        self._slots[slot] = index + 1
+        self._slots[slot].entry = index + 1
+        self._slots[slot].check = code >> 32
 
     @cython.boundscheck(False)
     @cython.wraparound(False)
@@ -235,11 +236,15 @@ cdef class PhraseMatcher:
         with no word object made."""
         cdef unsigned long long mask = self._size - 1, code = _pair_hash(first, _hash(kind, data, start, end))
         cdef unsigned long long slot = code & mask
+        cdef unsigned int check = code >> 32
         cdef Py_ssize_t length = end - start, offset
         cdef _Word entry
         cdef const unsigned char *word
-        while self._slots[slot]:
-            entry = <_Word> self._entries[self._slots[slot] - 1]
+        while self._slots[slot].entry:
+            if self._slots[slot].check != check:  # most misses end here, without reading the entry
+                slot = (slot + 1) & mask
+                continue
+            entry = <_Word> self._entries[self._slots[slot].entry - 1]
             if entry.hash == code and entry.first is first and len(entry.word) == length:
                 word = entry.word
                 for offset in range(length):
