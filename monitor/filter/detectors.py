@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 Span = tuple[int, int]
 
@@ -30,6 +31,10 @@ _STREET = re.compile(
 _DIGIT_OR_AT = re.compile(r"[\d@]")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
 def _fold_one(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char)
     return folded if len(folded) == 1 else char
@@ -39,7 +44,7 @@ def detector_text(original: str) -> str:
     """The original with each character folded one for one (full-width digits → ASCII); same offsets."""
     if original.isascii():
         return original
-    return "".join(_fold_one(char) for char in original)
+    return _NON_ASCII.sub(lambda match: _fold_one(match.group()), original)
 
 
 def _digits(text: str) -> str:

@@ -1,8 +1,20 @@
 from __future__ import annotations
 
-import pytest
+import unicodedata
 
-from monitor.filter.detectors import email, nhs_check_digit_ok, nhs_number, street_address, uk_phone, uk_postcode
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from monitor.filter.detectors import (
+    detector_text,
+    email,
+    nhs_check_digit_ok,
+    nhs_number,
+    street_address,
+    uk_phone,
+    uk_postcode,
+)
 
 
 def found(detector, text: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -50,8 +62,15 @@ def test_email_and_street_address() -> None:
 
 
 def test_full_width_digits_are_found_with_original_offsets() -> None:
-    from monitor.filter.detectors import detector_text
-
     number = "07700 900987".translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
     text = f"call {number}"
     assert [text[s:e] for s, e in uk_phone(detector_text(text))] == [number]
+
+
+@given(st.text())
+def test_detector_text_folds_each_character_alone(text: str) -> None:
+    def one(char: str) -> str:
+        folded = unicodedata.normalize("NFKC", char)
+        return folded if len(folded) == 1 else char
+
+    assert detector_text(text) == "".join(one(char) for char in text)
