@@ -180,7 +180,7 @@ cdef class _Scan:
     cdef object context  # CommentContext
     cdef str detector_text
     cdef dict detected  # detector → spans, once a rule needed it
-    cdef list people
+    cdef int names_someone  # -1 until a rule asks
     cdef list quoted
 
 
@@ -425,6 +425,7 @@ cdef class Classifier:
             normalised = normalised.repaired({self._triggers[pid] for pid in regexes if pid in self._triggers})
             regexes = self._normalised.seen(normalised.text)
         cdef _Scan scan = _Scan.__new__(_Scan)
+        scan.names_someone = -1
         scan.text = text
         scan.normalised = normalised
         scan.regexes = regexes
@@ -514,20 +515,18 @@ cdef class Classifier:
             mentioned = scan.phrases.any_of(self._organisation)
             if mentioned != rule.mentions_organisation:
                 return False
-        return rule.mentions_person is None or rule.mentions_person == bool(self._people_in(scan))
+        return rule.mentions_person is None or rule.mentions_person == self._names_someone(scan)
 
     def _author_on(self, list_name: str, context: CommentContext) -> bool:
         members = self._author_lists.get(list_name, set())
         keys = {_account_key(value) for value in (context.author_id, context.author_name) if value}
         return bool(keys & members)
 
-    cdef list _people_in(self, _Scan scan):
-        if scan.people is None:
-            protected = [
-                scan.normalised.span_in_original(start, end) for start, end in scan.phrases.spans_of(self._protected)
-            ]
-            scan.people = protected + self._people.find(scan.text)
-        return scan.people
+    cdef bint _names_someone(self, _Scan scan):
+        """A protected name, or a person's name the finder recognises."""
+        if scan.names_someone < 0:
+            scan.names_someone = scan.phrases.any_of(self._protected) or self._people.names_someone(scan.text)
+        return scan.names_someone
 
     cdef list _group_spans(self, _Group group, _Scan scan, bint negatable):
         cdef Normalised normalised = scan.normalised

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-Span = tuple[int, int]
-
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 _TITLED = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Nurse|Auntie|Uncle|Nanna|Grandad)\.?\s+[A-Z][a-z]+")
 
@@ -17,7 +15,7 @@ class PersonFinder:
     def __init__(self, first_names: Iterable[str]) -> None:
         self._first_names = frozenset(name.strip().lower() for name in first_names if name.strip())
 
-    def find(self, text: str) -> list[Span]:
-        spans = [m.span() for m in _TITLED.finditer(text)]
-        spans += [m.span() for m in _CAPITALISED.finditer(text) if m.group().lower() in self._first_names]
-        return sorted(spans)
+    def names_someone(self, text: str) -> bool:
+        if _TITLED.search(text):
+            return True
+        return any(match.group().lower() in self._first_names for match in _CAPITALISED.finditer(text))
