@@ -84,10 +84,35 @@ cdef class _PatternSet:
         return tuple(found) if found else ()
 
     cdef list spans(self, pattern_id, str text):
-        return [m.span() for m in self._compiled[pattern_id].finditer(text)]
+        return regex_spans(self._compiled[pattern_id], text)
 
 
 cdef frozenset _NOTHING = frozenset()
+_UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+
+
+cpdef list regex_spans(compiled, str text):
+    """The spans finditer() gives for ``compiled`` (a google-re2 pattern) in ``text``.
+
+    google-re2's finditer maps every offset back to characters and builds a match object in Python, about
+    7 µs for one match in a short comment. For an ASCII text, whose byte offsets are its character offsets,
+    this calls the compiled RE2 object's Match directly, as finditer does, in a quarter of the time. Any other
+    text, or a binding without that object, goes through finditer.
+    """
+    inner = getattr(compiled, "_regexp", None)
+    if inner is None or _UNANCHORED is None or not text.isascii():
+        return [match.span() for match in compiled.finditer(text)]
+    cdef bytes data = text.encode()
+    cdef Py_ssize_t position = 0, end = len(data), start, stop
+    cdef list spans = []
+    while True:
+        start, stop = inner.Match(_UNANCHORED, data, position, end)[0]
+        if start < 0:
+            return spans
+        spans.append((start, stop))
+        if position == end:
+            return spans
+        position = position + 1 if stop == position else stop
 
 
 cdef frozenset _ids(list ids):
