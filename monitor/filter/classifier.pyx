@@ -758,7 +758,7 @@ def _gather_lists(settings: FilterSettings, organisation_names: Sequence[str], b
     return lists
 
 
-def sentiment_window(text: str) -> str:
+cpdef str sentiment_window(str text):
     """The opening of ``text`` holding at most SENTIMENT_TOKENS words and non-ASCII symbols."""
     if len(text) <= SENTIMENT_TOKENS:
         return text
