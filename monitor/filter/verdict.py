@@ -40,6 +40,10 @@ def severity_rank(severity: str | None) -> int:
     return 0 if severity is None else _RANK[severity]
 
 
+def _most_severe_first(reason: Reason) -> int:
+    return -_RANK[reason.severity]
+
+
 @dataclass(frozen=True)
 class CommentContext:
     """Who wrote a comment and where; every field is optional."""
@@ -80,13 +84,14 @@ class Verdict:
 
     @classmethod
     def from_reasons(cls, reasons: list[Reason], sentiment: dict[str, float]) -> Verdict:
-        ordered = sorted(reasons, key=lambda r: -severity_rank(r.severity)) if len(reasons) > 1 else reasons
+        if not reasons:
+            return cls(False, None, [], reasons, sentiment)
+        ordered = sorted(reasons, key=_most_severe_first) if len(reasons) > 1 else reasons
         categories: list[str] = []
         for reason in ordered:
             if reason.category not in categories:
                 categories.append(reason.category)
-        severity = ordered[0].severity if ordered else None
-        return cls(bool(ordered), severity, categories, ordered, sentiment)
+        return cls(True, ordered[0].severity, categories, ordered, sentiment)
 
     def to_dict(self) -> dict[str, Any]:
         return {
