@@ -8,13 +8,14 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.app import App
 from monitor.commands import add_command
 from monitor.filter import CommentContext
-from monitor.filter.batching import batches
+from monitor.filter.batching import classified
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,14 +53,12 @@ def records(stream: TextIO, is_csv: bool) -> Iterator[dict[str, Any]]:
 
 def classify(args: argparse.Namespace, app: App) -> int:
     is_csv = args.file.lower().endswith(".csv")
-    classifier = app.classifier
     context = CommentContext(account=args.account)
     try:
         with _open(args.file) as stream:
-            for batch in batches(records(stream, is_csv)):
-                verdicts = classifier.classify_many([record["text"] for record in batch], [context] * len(batch))
-                for record, verdict in zip(batch, verdicts, strict=True):
-                    print(json.dumps({**record, **verdict.to_dict()}, ensure_ascii=False))
+            found = classified(app.classifier, records(stream, is_csv), itemgetter("text"), lambda _: context)
+            for record, verdict in found:
+                print(json.dumps({**record, **verdict.to_dict()}, ensure_ascii=False))
     except OSError as exc:
         print(f"error: {args.file}: {exc.strerror}", file=sys.stderr)
         return 2

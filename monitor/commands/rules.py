@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from monitor.app import App
 from monitor.commands import add_command, config_option
 from monitor.errors import ConfigError
 from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
-from monitor.filter.batching import batches
+from monitor.filter.batching import classified
 from monitor.models import Comment, Flag
 from monitor.models import Verdict as StoredVerdict
 
@@ -143,22 +144,21 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
     changed: list[Change] = []
     hits: Counter[str] = Counter()
     total = 0
-    for batch in batches(stored_contexts(app)):
-        verdicts = classifier.classify_many([c.text or "" for c, _ in batch], [context for _, context in batch])
-        for (comment, _), verdict in zip(batch, verdicts, strict=True):
-            total += 1
-            hits.update(reason.rule for reason in verdict.reasons)
-            old = stored.get(comment.id or 0)
-            before = old.severity if old is not None and old.flagged else None
-            after = verdict.severity if verdict.flagged else None
-            change = Change(comment.id or 0, comment.text or "", before, after, [r.rule for r in verdict.reasons])
-            if before is None and after is not None:
-                newly.append(change)
-            elif before is not None and after is None:
-                change.rules = list(_stored_rules(old))
-                cleared.append(change)
-            elif before != after:
-                changed.append(change)
+    pairs = stored_contexts(app)
+    for (comment, _), verdict in classified(classifier, pairs, lambda pair: pair[0].text or "", itemgetter(1)):
+        total += 1
+        hits.update(reason.rule for reason in verdict.reasons)
+        old = stored.get(comment.id or 0)
+        before = old.severity if old is not None and old.flagged else None
+        after = verdict.severity if verdict.flagged else None
+        change = Change(comment.id or 0, comment.text or "", before, after, [r.rule for r in verdict.reasons])
+        if before is None and after is not None:
+            newly.append(change)
+        elif before is not None and after is None:
+            change.rules = list(_stored_rules(old))
+            cleared.append(change)
+        elif before != after:
+            changed.append(change)
     source = f"the rules in {args.rules}" if args.rules else "the current rules"
     print(f"Re-classified {total} stored comments with {source}.")
     _print_changes("Would newly be flagged", newly, args.limit)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from monitor.filter.classifier import Classifier
+    from monitor.filter.verdict import CommentContext, Verdict
 
 T = TypeVar("T")
 
@@ -29,3 +33,15 @@ def batches(items: Iterable[T], size: int = BATCH_SIZE) -> Iterator[list[T]]:
         raise
     if batch:
         yield batch
+
+
+def classified(
+    classifier: Classifier,
+    items: Iterable[T],
+    text: Callable[[T], str],
+    context: Callable[[T], CommentContext | None] = lambda _: None,
+) -> Iterator[tuple[T, Verdict]]:
+    """Each of ``items`` with its verdict, classified a batch at a time (see batches())."""
+    for batch in batches(items):
+        verdicts = classifier.classify_many([text(item) for item in batch], [context(item) for item in batch])
+        yield from zip(batch, verdicts, strict=True)

@@ -6,10 +6,11 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from monitor.filter.batching import batches
+from monitor.filter.batching import classified
 from monitor.filter.classifier import Classifier
 from monitor.filter.verdict import CATEGORIES, Verdict
 
@@ -127,9 +128,8 @@ def _davidson(cls: int) -> str | None:
 
 def evaluate(path: Path | str, classifier: Classifier) -> Report:
     report = Report()
-    for batch in batches(read_examples(Path(path))):
-        for example, verdict in zip(batch, classifier.classify_many([e.text for e in batch]), strict=True):
-            _count(report, example, verdict)
+    for example, verdict in classified(classifier, read_examples(Path(path)), attrgetter("text")):
+        _count(report, example, verdict)
     return report
 
 
