@@ -53,12 +53,12 @@ cdef class _PatternSet:
 
     cdef dict _ids
     cdef list _compiled
-    cdef object _set
+    cdef object _match  # the compiled set's Match, or None when there are no patterns
 
     def __init__(self) -> None:
         self._ids = {}
         self._compiled = []
-        self._set = None
+        self._match = None
 
     def add(self, pattern: str) -> int:
         if pattern not in self._ids:
@@ -71,16 +71,19 @@ cdef class _PatternSet:
             return
         options = re2.Options()
         options.max_mem = _RE2_MAX_MEM
-        self._set = re2.Set.SearchSet(options)
+        patterns = re2.Set.SearchSet(options)
         for pattern in self._ids:
-            self._set.Add(pattern)
-        self._set.Compile()
+            patterns.Add(pattern)
+        patterns.Compile()
+        # google-re2's Set.Match is a Python method around its compiled set's Match; two scans run for every
+        # comment, and calling the compiled one directly saves a fifth of each. Any other binding: its Match.
+        self._match = getattr(patterns, "_set", patterns).Match
 
     cdef tuple seen(self, str text):
         """The ids of the patterns found in ``text`` (a tuple, which the cycle collector soon stops tracking)."""
-        if self._set is None:
+        if self._match is None:
             return ()
-        found = self._set.Match(text.encode())
+        found = self._match(text.encode())
         return tuple(found) if found else ()
 
     cdef list spans(self, pattern_id, str text):

@@ -205,3 +205,47 @@ def test_the_installed_binding_takes_the_direct_path() -> None:
     compiled = re2.compile("x")
     assert callable(getattr(getattr(compiled, "_regexp", None), "Match", None))
     assert getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None) is not None
+
+
+_GOOGLE_SET = re2.Set
+
+
+class _SetWithoutCompiledSet:
+    """re2.Set as another binding might offer it: Add, Compile and Match, with no compiled set inside."""
+
+    def __init__(self, options: re2.Options) -> None:
+        self._patterns = _GOOGLE_SET.SearchSet(options)
+
+    @classmethod
+    def SearchSet(cls, options: re2.Options) -> _SetWithoutCompiledSet:  # noqa: N802 (google-re2's name)
+        return cls(options)
+
+    def Add(self, pattern: str) -> int:  # noqa: N802
+        return self._patterns.Add(pattern)
+
+    def Compile(self) -> None:  # noqa: N802
+        self._patterns.Compile()
+
+    def Match(self, text: bytes) -> list[int] | None:  # noqa: N802
+        return self._patterns.Match(text)
+
+
+def test_a_set_without_the_compiled_set_inside_gives_the_same_verdicts(
+    default_classifier: Classifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [
+        "You are all scum and I know where you live",
+        "Call 07700 900123 about Mary's room at 12 Oak Road",
+        "lovely day out, thank you",
+        "",
+    ]
+    monkeypatch.setattr(re2, "Set", _SetWithoutCompiledSet)
+    through_match = Classifier.from_settings(FilterSettings())
+    expected = [verdict.to_dict() for verdict in default_classifier.classify_many(texts)]
+    assert [verdict.to_dict() for verdict in through_match.classify_many(texts)] == expected
+    assert sum(verdict["flagged"] for verdict in expected) == 2
+
+
+def test_the_installed_binding_scans_through_its_compiled_set() -> None:
+    # As above: if an upgrade moves it, verdicts stay the same (Set.Match is used) but every scan is slower.
+    assert callable(getattr(getattr(re2.Set.SearchSet(), "_set", None), "Match", None))
