@@ -20,13 +20,14 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, detector_text
 from monitor.filter.matcher cimport Hits, PhraseMatcher
 from monitor.filter.normalise cimport Normalised, fold
+from monitor.filter.verdict cimport Reason, Verdict, reason_of, verdict_of
 
 from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER
 from monitor.filter.normalise import TRIGGERS, normalise_text, words_of
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
 from monitor.filter.settings import AccountOverride, FilterSettings, RuleSettings
-from monitor.filter.verdict import DEFAULT_CATEGORY_SEVERITY, CommentContext, Reason, Verdict
+from monitor.filter.verdict import DEFAULT_CATEGORY_SEVERITY, CommentContext
 
 CATEGORY_WORDS = {
     "threat": "Sounds like a threat",
@@ -409,7 +410,7 @@ cdef class Classifier:
             contexts = [None] * len(scans)
         return [self._decide(scan, context) for scan, context in zip(scans, contexts)]
 
-    cdef object _decide(self, _Scan scan, context):
+    cdef Verdict _decide(self, _Scan scan, context):
         if context is None:
             context = _NO_CONTEXT
         scan.context = context
@@ -433,7 +434,7 @@ cdef class Classifier:
                 reason = self._evaluate(rule, scan, view)
                 if reason is not None:
                     reasons.append(reason)
-        return Verdict.from_reasons(reasons, scan.sentiment)
+        return verdict_of(reasons, scan.sentiment)
 
     cpdef dict sentiment(self, str text):
         """VADER's scores for the comment's opening (its cost grows faster than the text does)."""
@@ -492,7 +493,7 @@ cdef class Classifier:
         finally:
             PyMem_Free(marks.marked)
 
-    cdef object _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
+    cdef Reason _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
         if rule.unless_phrases and scan.phrases.any_of(rule.unless_phrases):
             return None
         if rule.unless_regexes and not rule.unless_regexes.isdisjoint(scan.regexes):
@@ -517,7 +518,7 @@ cdef class Classifier:
         cdef str text = scan.text
         cdef Py_ssize_t start, end
         matched = [text[start:end] for start, end in spans]
-        return Reason(rule.name, rule.category, severity, _explain(rule, matched, scan) + note, matched, spans)
+        return reason_of(rule.name, rule.category, severity, _explain(rule, matched, scan) + note, matched, spans)
 
     cdef bint _conditions_hold(self, _Rule rule, _Scan scan):
         compound = scan.sentiment["compound"]
