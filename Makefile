@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
-# The compiled parts of the filter (.pyx) are rebuilt by the install when they change.
-$(BIN)/monitor: pyproject.toml $(wildcard monitor/filter/*.pyx)
+# The compiled parts of the filter (.pyx, .pxd) are rebuilt by the install when they change.
+$(BIN)/monitor: pyproject.toml $(wildcard monitor/filter/*.pyx monitor/filter/*.pxd)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
