@@ -241,6 +241,9 @@ cdef class Classifier:
     cdef dict _hint_ids
     cdef list _rules
     cdef frozenset _negations
+    # By first letter, a bit for each length a negation has; unless some negation is a word it cannot describe.
+    cdef unsigned short _negation_shapes[26]
+    cdef bint _odd_negation
     cdef frozenset _counter_cues
     cdef frozenset _organisation
     cdef frozenset _protected
@@ -275,6 +278,11 @@ cdef class Classifier:
         self._rules = [self._compile(rule, pack) for rule, pack in rules if self._can_fire(rule)]
         self._rules.sort(key=lambda rule: -rule.settings.priority)
         self._negations = frozenset(normalise_text(word) for word in lists.get("negations", []))
+        for word in self._negations:
+            if 0 < len(word) < 16 and "a" <= word[0] <= "z":
+                self._negation_shapes[ord(word[0]) - 97] |= 1 << len(word)
+            elif word and all(_is_word_char(char) for char in word):
+                self._odd_negation = True
         self._counter_cues = frozenset(self._list_ids.get("counter_speech_cues", []))
         self._organisation = frozenset(self._list_ids.get("organisation", []))
         self._protected = frozenset(self._list_ids.get("protected_names", []))
@@ -565,7 +573,7 @@ cdef class Classifier:
             for pid in group.regexes.intersection(scan.regexes):
                 found.extend(self._normalised.spans(pid, text))
         if negatable and found and self._negations:
-            found = [(start, end) for start, end in found if not self._negated(text, start)]
+            found = [span for span in found if not self._negated(text, span[0])]
         spans = normalised.spans_in_original(found)
         if group.raw and scan.seen_raw:
             for pid in group.raw.intersection(scan.seen_raw):
@@ -595,11 +603,21 @@ cdef class Classifier:
                 if word_end < 0:
                     word_end = position + 1
                 if position == low or not _is_word_char(text[position - 1]):
-                    if text[position:word_end] in self._negations:
+                    if (
+                        self._may_negate(text[position], word_end - position)
+                        and text[position:word_end] in self._negations
+                    ):
                         return True
                     word_end = -1
                     words += 1
         return False
+
+    cdef inline bint _may_negate(self, Py_UCS4 first, Py_ssize_t length):
+        """Whether some negation could be a word starting with ``first`` of ``length`` characters: most words
+        need no look-up."""
+        if self._odd_negation:
+            return True
+        return u"a" <= first <= u"z" and length < 16 and self._negation_shapes[<Py_ssize_t> first - 97] & (1 << length)
 
     cdef bint _is_counter_speech(self, _Scan scan, list spans):
         if scan.phrases.any_of(self._counter_cues):

@@ -178,3 +178,21 @@ def _all_packs() -> list[str]:
     from monitor.filter.packs import load_packs
 
     return list(load_packs())
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("we never shut the office", True),  # a shipped negation
+        ("we nae shut the office", True),  # the operator's own
+        ("we 2nae shut the office", True),  # one starting with a digit
+        ("we notwithstandingly shut the office", True),  # one longer than fifteen letters
+        ("we nay shut the office", False),
+        ("we nae, though, shut the office", False),  # another clause
+        ("nae we really truly did shut the office", False),  # more than three words before
+    ],
+)
+def test_the_operators_negations_cancel_a_match_just_after_them(text: str, negated: bool) -> None:
+    negations = ["never", "nae", "2nae", "notwithstandingly"]
+    classifier = build(lists={"negations": negations}, rules=[rule("shut", words=["shut* the office"])])
+    assert rules_hit(classifier, text) == ([] if negated else ["shut"])
