@@ -2,9 +2,9 @@
 """What the filter says about one comment, and why.
 
 Reason and Verdict are compiled (cdef classes), because the classifier makes a verdict for every comment and a
-reason for every rule that fires: as dataclasses they cost as much as the rules' decisions around them. They
-hold only strings, numbers and lists of those, so they can never be part of a reference cycle, and the cycle
-collector need not track them.
+reason for every rule that fires: as dataclasses they cost as much as the rules' decisions around them. What
+they hold (strings, numbers, a verdict's reasons, and lists and dicts of those) cannot lead back to them, so
+they are never part of a reference cycle and the cycle collector need not track them.
 """
 
 from __future__ import annotations
