@@ -47,6 +47,7 @@ _NO_CONTEXT = CommentContext()
 # without a cap one huge comment could stall the service for minutes.
 SENTIMENT_TOKENS = 400
 _RE2_MAX_MEM = 256 << 20
+cdef Py_ssize_t _SHAPE_LENGTHS = 16  # the bits of an unsigned short, see Classifier._negation_shapes
 
 
 cdef class _PatternSet:
@@ -241,7 +242,8 @@ cdef class Classifier:
     cdef dict _hint_ids
     cdef list _rules
     cdef frozenset _negations
-    # By first letter, a bit for each length a negation has; unless some negation is a word it cannot describe.
+    # For each first letter, a bit for each length of negation starting with it (see _may_negate). A negation
+    # the table cannot hold (a digit first, or too long) makes _odd_negation true, and every word is looked up.
     cdef unsigned short _negation_shapes[26]
     cdef bint _odd_negation
     cdef frozenset _counter_cues
@@ -279,7 +281,7 @@ cdef class Classifier:
         self._rules.sort(key=lambda rule: -rule.settings.priority)
         self._negations = frozenset(normalise_text(word) for word in lists.get("negations", []))
         for word in self._negations:
-            if 0 < len(word) < 16 and "a" <= word[0] <= "z":
+            if 0 < len(word) < _SHAPE_LENGTHS and "a" <= word[0] <= "z":
                 self._negation_shapes[ord(word[0]) - 97] |= 1 << len(word)
             elif word and all(_is_word_char(char) for char in word):
                 self._odd_negation = True
@@ -617,7 +619,9 @@ cdef class Classifier:
         need no look-up."""
         if self._odd_negation:
             return True
-        return u"a" <= first <= u"z" and length < 16 and self._negation_shapes[<Py_ssize_t> first - 97] & (1 << length)
+        if not (u"a" <= first <= u"z" and length < _SHAPE_LENGTHS):
+            return False
+        return self._negation_shapes[<Py_ssize_t> first - 97] & (1 << length)
 
     cdef bint _is_counter_speech(self, _Scan scan, list spans):
         if scan.phrases.any_of(self._counter_cues):
