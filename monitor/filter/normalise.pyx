@@ -14,8 +14,8 @@ Compiled (Cython), because every comment passes through fold().
 import bisect
 
 cimport cython
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_4BYTE_KIND, PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_FromKindAndData
 import json
 import re
 import unicodedata
@@ -34,10 +34,6 @@ _NON_ASCII_OR_CONTROL = re.compile(r"[^\x00-\x7f]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7
 _DOTTED = re.compile(r"(?<![a-z0-9])[a-z]{1,2}(?:[.\-_~+:|/\\]+[a-z]{1,2}){2,}(?![a-z0-9])")
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?:[ \t]+[a-z]){2,}(?![a-z0-9])")
 _PUNCT_OR_SPACE = re.compile(r"[^a-z0-9]+")
-# sh!t, sh|t, b@stard (a symbol between letters), and @ss; each branch starts with its symbol, so the scan
-# skips to those.
-_SYMBOL_IN_WORD = re.compile(r"[!|@](?<=[a-z].)(?=[a-z])|@(?=ss)")
-
 # RE2 patterns telling the caller which repairs a lower-cased text needs, in the order they run.
 TRIGGERS = {
     "control": r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]",
@@ -126,10 +122,6 @@ def _map_back(edits: list[Edit], starts: list[int], position: int, *, is_end: bo
             return origins[position - new_start - 1] + 1 if is_end else origins[position - new_start]
         return old_end if is_end else old_start
     return position + (old_end - new_end)
-
-
-def _letter_for_symbol(match: re.Match[str]) -> str:
-    return "a" if match.group() == "@" else "i"
 
 
 def _lower(text: str) -> tuple[str, list[Edit]]:
@@ -241,28 +233,20 @@ _ASCII_DELETING_STEPS = (_lower, _delete_marks)
 _FOLD_STEPS = (_fold,)
 
 
-def _fold_match(match: re.Match[str]) -> str:
-    return fold_char(match.group())
-
-
 cpdef Normalised fold(str original):
-    """The cheap first pass every comment gets: case, Unicode folding, apostrophes and * # dropped."""
+    """The cheap first pass every comment gets: case, Unicode folding, a symbol inside a word read as a letter,
+    apostrophes and * # dropped.
+
+    The symbols: ! or | between two small letters is read as i and @ as a (sh!t, sh|t, b@stard), and @ before
+    ss as a.
+    """
     if original.isascii():
         return _fold_ascii(original)
-    text = _NON_ASCII_OR_CONTROL.sub(_fold_match, original).lower()
-    if _SYMBOL_IN_WORD.search(text):
-        text = _SYMBOL_IN_WORD.sub(_letter_for_symbol, text)  # same length, same offsets
-    if not _DELETED_CHARS.search(text):
-        return Normalised(original, text, _FOLD_STEPS)
-    return Normalised(original, _DELETED_CHARS.sub("", text), (*_FOLD_STEPS, _delete_marks))
-
-
-cdef inline bint _is_lower_letter(char c):
-    return b"a" <= c <= b"z"
+    return _fold_unicode(original)
 
 
 cdef Normalised _fold_ascii(str original):
-    """fold() for an ASCII comment, in one pass: lower case, _SYMBOL_IN_WORD, then DELETED dropped."""
+    """fold() for an ASCII comment, in one pass: lower case, symbols in words, then DELETED dropped."""
     cdef Py_ssize_t length, position, size = 0
     cdef const char *source = PyUnicode_AsUTF8AndSize(original, &length)  # an ASCII str's own buffer
     cdef char *folded = <char *> PyMem_Malloc(length + 1)
@@ -282,7 +266,7 @@ cdef Normalised _fold_ascii(str original):
                 before = _lower_ascii(source[position - 1]) if position > 0 else 0
                 after = _lower_ascii(source[position + 1]) if position + 1 < length else 0
                 after_next = _lower_ascii(source[position + 2]) if position + 2 < length else 0
-                if _is_lower_letter(before) and _is_lower_letter(after):
+                if _is_lower(before) and _is_lower(after):
                     c = b"a" if c == b"@" else b"i"
                 elif c == b"@" and after == b"s" and after_next == b"s":
                     c = b"a"
@@ -300,6 +284,107 @@ cdef Normalised _fold_ascii(str original):
 
 cdef inline char _lower_ascii(char c):
     return c + 32 if b"A" <= c <= b"Z" else c
+
+
+cdef Normalised _fold_unicode(str original):
+    """fold() for a comment with other characters than ASCII: _fold (each such character, and each control
+    character, through fold_char; ASCII lower-cased), symbols in words, then DELETED dropped.
+
+    The edits are recorded as _fold and _delete_marks would give them, so quoting a span needs no replay:
+    a character folded to nothing has the origins (), one folded to anything else none.
+    """
+    cdef _Buffer folded = _Buffer(len(original))
+    cdef list fold_edits = [], deleted = []
+    cdef Py_ssize_t index, position, kept = 0
+    cdef Py_UCS4 char, before = 0, after
+    cdef str replacement
+    for index in range(len(original)):
+        char = original[index]
+        if char < 128 and not _is_control(char):
+            folded.append(<Py_UCS4> (<unsigned int> char + 32) if u"A" <= char <= u"Z" else char)
+            continue
+        replacement = fold_char(chr(char))
+        if len(replacement) == 1 and replacement[0] == char:
+            folded.append(char)
+            continue
+        fold_edits.append(
+            (index, index + 1, folded.size, folded.size + len(replacement), None if replacement else ())
+        )
+        for char in replacement:
+            folded.append(char)
+    cdef Py_UCS4 *chars = folded.chars
+    for position in range(folded.size):
+        char = chars[position]
+        if char == u"!" or char == u"|" or char == u"@":
+            after = chars[position + 1] if position + 1 < folded.size else 0
+            if _is_lower(before) and _is_lower(after):
+                chars[position] = u"a" if char == u"@" else u"i"
+            elif char == u"@" and after == u"s" and position + 2 < folded.size and chars[position + 2] == u"s":
+                chars[position] = u"a"
+        before = char
+        if _is_deleted(chars[position]):
+            deleted.append(position)
+        else:
+            chars[kept] = chars[position]
+            kept += 1
+    text = folded.text(kept)
+    cdef list edits = []
+    if deleted:
+        delete_edits = [(at, at + 1, at - count, at - count, ()) for count, at in enumerate(deleted)]
+        edits.append((delete_edits, [edit[2] for edit in delete_edits]))
+    if fold_edits:
+        edits.append((fold_edits, [edit[2] for edit in fold_edits]))
+    return Normalised(original, text, (*_FOLD_STEPS, _delete_marks) if deleted else _FOLD_STEPS, edits)
+
+
+@cython.final
+cdef class _Buffer:
+    """Characters appended one by one, then made a str."""
+
+    cdef Py_UCS4 *chars
+    cdef Py_ssize_t size, capacity
+
+    def __cinit__(self, Py_ssize_t capacity):
+        self.capacity = max(capacity, 16)
+        self.chars = <Py_UCS4 *> PyMem_Malloc(self.capacity * sizeof(Py_UCS4))
+        if self.chars == NULL:
+            raise MemoryError()
+
+    def __dealloc__(self):
+        PyMem_Free(self.chars)
+
+    cdef inline void append(self, Py_UCS4 char) except *:
+        if self.size == self.capacity:
+            self._grow()
+        self.chars[self.size] = char
+        self.size += 1
+
+    cdef void _grow(self) except *:
+        cdef Py_UCS4 *chars = <Py_UCS4 *> PyMem_Realloc(self.chars, 2 * self.capacity * sizeof(Py_UCS4))
+        if chars == NULL:
+            raise MemoryError()
+        self.chars = chars
+        self.capacity *= 2
+
+    cdef str text(self, Py_ssize_t size):
+        return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.chars, size)
+
+
+cdef inline bint _is_lower(Py_UCS4 char):
+    return u"a" <= char <= u"z"
+
+
+cdef inline bint _is_control(Py_UCS4 char):
+    """[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f], the control characters _NON_ASCII_OR_CONTROL folds."""
+    return char <= 0x08 or char == 0x0B or char == 0x0C or 0x0E <= char <= 0x1F or char == 0x7F
+
+
+cdef inline bint _is_deleted(Py_UCS4 char):
+    """One of DELETED."""
+    return (
+        char == u"'" or char == u"\u2019" or char == u"\u2018" or char == u"`" or char == u"\u00b4"
+        or char == u"*" or char == u"#"
+    )
 
 
 def normalise(original: str) -> Normalised:

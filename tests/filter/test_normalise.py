@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from monitor.filter import normalise as normalise_module
 from monitor.filter.matcher import PhraseMatcher
-from monitor.filter.normalise import fold, normalise
+from monitor.filter.normalise import Normalised, fold, normalise
 
 
 def quoted(original: str, word: str) -> str:
@@ -118,3 +119,41 @@ def test_the_one_pass_ascii_fold_agrees_with_its_definition(original: str) -> No
         assert result.span_in_original(position, position + 1) == (origin, origin + 1)
     if origins:
         assert result.span_in_original(0, len(expected)) == (origins[0], origins[-1] + 1)
+
+
+def _unicode_fold_by_the_definition(original: str) -> str:
+    """A comment with other characters than ASCII: each of those, and each control character, through
+    fold_char and the rest lower-cased (the _fold step), symbols in words read as letters, DELETED dropped."""
+    folded, _ = normalise_module._fold(original)
+    read = _SYMBOL_BETWEEN_LETTERS.sub(lambda m: "a" if m.group() == "@" else "i", folded)
+    return "".join(char for char in read if char not in normalise_module.DELETED)
+
+
+def _assert_folds_by_the_definition(original: str) -> None:
+    result = fold(original)
+    assert result.text == _unicode_fold_by_the_definition(original)
+    replayed = Normalised(original, result.text, result.steps)  # no edits given: worked out by replaying
+    for start in range(len(result.text) + 1):
+        for end in range(start, min(len(result.text), start + 4) + 1):
+            assert result.span_in_original(start, end) == replayed.span_in_original(start, end)
+
+
+def _code_points() -> list[str]:
+    """Every character of the Basic Multilingual Plane but surrogates, and the astral blocks comments use:
+    mathematical letters and digits, enclosed letters, emoji."""
+    ranges = [(0x80, 0xD800), (0xE000, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200), (0x1F300, 0x1FB00)]
+    return [chr(code) for first, last in ranges for code in range(first, last)]
+
+
+def test_the_unicode_fold_agrees_with_its_definition_for_every_character_it_is_likely_to_meet() -> None:
+    characters = _code_points()
+    for index in range(0, len(characters), 40):
+        # each character between letters, and beside the marks and symbols that interact with it
+        chunk = characters[index : index + 40]
+        _assert_folds_by_the_definition("A" + "b".join(chunk) + "\x01S@ss'#")
+        _assert_folds_by_the_definition("x!".join(chunk) + "!x|y")
+
+
+@given(st.text(alphabet=st.sampled_from("aAsS!|@'`*#\u2019\u00b4 é\u200b\ufb01\x07\U0001d42c\uff26Σ😀"), max_size=30))
+def test_the_unicode_fold_agrees_with_its_definition(original: str) -> None:
+    _assert_folds_by_the_definition(original + "é")
