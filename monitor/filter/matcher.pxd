@@ -34,7 +34,8 @@ cdef class _Walk:
     cdef int kind  # the text's PyUnicode kind and data
     cdef void *data
     cdef Py_ssize_t *bounds  # each word's start and end, in turn
-    cdef list words  # each word as a str, or None until word() is asked for it
+    cdef Py_ssize_t size  # how many words
+    cdef list words  # each word as a str or None, made when word() is first asked for one
     cdef list extra  # see _other_readings
     cdef Hits hits
 
@@ -64,7 +65,16 @@ cdef class PhraseMatcher:
     cdef void _place(self, Py_ssize_t index)
     cdef _Word _entry(self, _Word first, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef void _walk(self, _Walk walk, leet, stretched) except *
+    cdef Py_ssize_t _start_key(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef void _starting(
-        self, str form, int kind, void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t index, _Walk walk
+        self,
+        Py_ssize_t key,
+        str form,
+        int kind,
+        void *data,
+        Py_ssize_t start,
+        Py_ssize_t end,
+        Py_ssize_t index,
+        _Walk walk,
     ) except *
     cdef void _by_second(self, _Word second, Py_ssize_t index, _Walk walk) except *

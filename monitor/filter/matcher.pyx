@@ -14,6 +14,7 @@ cimport cython
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from cpython.unicode cimport (
+    PyUnicode_1BYTE_KIND,
     PyUnicode_AsUTF8AndSize,
     PyUnicode_DATA,
     PyUnicode_DecodeASCII,
@@ -282,29 +283,53 @@ cdef class PhraseMatcher:
         cdef Py_ssize_t size = _tokens(walk.text, walk.bounds)
         if size == 0:
             return
-        walk.words = [None] * size
+        walk.size = size
         walk.kind = PyUnicode_KIND(walk.text)
         walk.data = PyUnicode_DATA(walk.text)
         walk.extra = _other_readings(walk, leet, stretched)
-        cdef Py_ssize_t index
+        cdef Py_ssize_t index, start, end, key
         for index in range(size):
-            self._starting(None, walk.kind, walk.data, walk.bounds[2 * index], walk.bounds[2 * index + 1], index, walk)
+            start = walk.bounds[2 * index]
+            end = walk.bounds[2 * index + 1]
+            key = self._start_key(walk.kind, walk.data, start, end)
+            if key >= 0:
+                self._starting(key, None, walk.kind, walk.data, start, end, index, walk)
             if walk.extra is not None and walk.extra[index] is not None:
                 for form in <tuple> walk.extra[index]:
-                    self._starting(form, PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form), index, walk)
+                    key = self._start_key(PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form))
+                    if key >= 0:
+                        self._starting(key, form, PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form), index, walk)
+
+    cdef inline Py_ssize_t _start_key(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+        """The key of the word text[start:end] if some phrase could start with it, else -1: most words end
+        here."""
+        cdef Py_ssize_t key = _key_of(kind, data, start, end)
+        if key < 0:
+            return -1
+        cdef unsigned char starts = self._starts[key]
+        if starts & _length_bit(end - start) or (end - start >= STEM_KEY and starts & STEM_BIT):
+            return key
+        return -1
 
     cdef void _starting(
-        self, str form, int kind, void *data, Py_ssize_t start, Py_ssize_t end, Py_ssize_t index, _Walk walk
+        self,
+        Py_ssize_t key,
+        str form,
+        int kind,
+        void *data,
+        Py_ssize_t start,
+        Py_ssize_t end,
+        Py_ssize_t index,
+        _Walk walk,
     ) except *:
-        """The phrases that start at word ``index``, read as ``form`` (None: as written, text[start:end])."""
-        cdef Py_ssize_t key = _key_of(kind, data, start, end), length = end - start
-        if key < 0:
-            return
+        """The phrases that start at word ``index``, whose key is ``key``, read as ``form`` (None: as written,
+        text[start:end])."""
+        cdef Py_ssize_t length = end - start
         cdef unsigned char starts = self._starts[key]
         cdef _Word entry
         cdef object phrase_id
         cdef tuple rest
-        cdef Py_ssize_t size = len(walk.words)
+        cdef Py_ssize_t size = walk.size
         if starts & _length_bit(length):
             entry = self._entry(None, kind, data, start, end)
             if entry is not None:
@@ -352,6 +377,8 @@ cdef class _Walk:
     @cython.wraparound(False)
     cdef str word(self, Py_ssize_t index):
         """Word ``index`` as a str, made the first time it is asked for."""
+        if self.words is None:
+            self.words = [None] * self.size
         word = self.words[index]
         if word is None:
             word = self.words[index] = self.text[self.bounds[2 * index]:self.bounds[2 * index + 1]]
@@ -426,6 +453,12 @@ cdef bint _is_token(str word):
     return True
 
 
+# _is_token_char by byte, for the usual text: one whose characters are all below 256.
+cdef bint TOKEN_BYTE[256]
+for _code in range(256):
+    TOKEN_BYTE[_code] = _is_token_char(_code)
+
+
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef Py_ssize_t _tokens(str text, Py_ssize_t *bounds):
@@ -433,6 +466,20 @@ cdef Py_ssize_t _tokens(str text, Py_ssize_t *bounds):
     cdef Py_ssize_t length = len(text), position = 0, start, slots = 0
     cdef int kind = PyUnicode_KIND(text)
     cdef void *data = PyUnicode_DATA(text)
+    cdef const unsigned char *chars
+    if kind == PyUnicode_1BYTE_KIND:
+        chars = <const unsigned char *> data
+        while position < length:
+            if not TOKEN_BYTE[chars[position]]:
+                position += 1
+                continue
+            start = position
+            while position < length and TOKEN_BYTE[chars[position]]:
+                position += 1
+            bounds[slots] = start
+            bounds[slots + 1] = position
+            slots += 2
+        return slots // 2
     while position < length:
         if not _is_token_char(PyUnicode_READ(kind, data, position)):
             position += 1
@@ -459,7 +506,7 @@ cdef bint _rest_matches(_Walk walk, Py_ssize_t index, tuple rest) except -1:
     cdef list extra = walk.extra
     cdef str element
     cdef int kind
-    if index + size >= len(walk.words):
+    if index + size >= walk.size:
         return size == 0
     for offset in range(size):
         element, kind = rest[offset]
@@ -490,9 +537,9 @@ cdef list _other_readings(_Walk walk, leet, stretched):
     if not (leet or stretched):
         return None
     cdef bint read_leet = leet, read_stretched = stretched
-    cdef list extra = [None] * len(walk.words)
+    cdef list extra = [None] * walk.size
     cdef Py_ssize_t index, start, end
-    for index in range(len(walk.words)):
+    for index in range(walk.size):
         start = walk.bounds[2 * index]
         end = walk.bounds[2 * index + 1]
         if (
