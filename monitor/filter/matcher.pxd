@@ -36,10 +36,13 @@ cdef class _Walk:
     cdef Py_ssize_t *bounds  # each word's start and end, in turn
     cdef Py_ssize_t size  # how many words
     cdef list words  # each word as a str or None, made when word() is first asked for one
-    cdef list extra  # see _other_readings
+    cdef unsigned char *other  # for each word, whether it has other readings; NULL when none has
+    cdef bint read_leet, read_stretched  # which other readings (see _mark_other_readings)
+    cdef list extra  # each word's other readings as a tuple, or None until readings() is asked for them
     cdef Hits hits
 
     cdef str word(self, Py_ssize_t index)
+    cdef tuple readings(self, Py_ssize_t index)
 
     cdef void found(self, object phrase_id, Py_ssize_t first, Py_ssize_t last) except *
 
@@ -66,6 +69,7 @@ cdef class PhraseMatcher:
     cdef _Word _entry(self, _Word first, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef void _walk(self, _Walk walk, leet, stretched) except *
     cdef Py_ssize_t _start_key(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
+    cdef bint _some_reading_may_start(self, _Walk walk, Py_ssize_t index)
     cdef void _starting(
         self,
         Py_ssize_t key,

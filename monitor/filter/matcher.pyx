@@ -12,6 +12,7 @@ from string import ascii_lowercase
 
 cimport cython
 from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.string cimport memchr
 from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from cpython.unicode cimport (
     PyUnicode_1BYTE_KIND,
@@ -31,6 +32,8 @@ cdef enum:
     ANY = 2
 
 cdef Py_ssize_t STEM_KEY = 3
+cdef enum:
+    _SCRATCH = 64  # the longest word whose other readings _some_reading_may_start works out in place
 # A word's first three characters, each one of a-z, 0-9, $ or "none" (a shorter word), as a number below
 # KEYS. A table by key says, for the phrases' first words, which lengths of exact word start with that key
 # (a bit per length, the last bit for 7 and over) and whether a stem does (STEM_BIT), so most words of a
@@ -277,6 +280,7 @@ cdef class PhraseMatcher:
             self._walk(walk, leet, stretched)
         finally:
             PyMem_Free(bounds)
+            PyMem_Free(walk.other)
         return walk.hits
 
     cdef void _walk(self, _Walk walk, leet, stretched) except *:
@@ -286,7 +290,7 @@ cdef class PhraseMatcher:
         walk.size = size
         walk.kind = PyUnicode_KIND(walk.text)
         walk.data = PyUnicode_DATA(walk.text)
-        walk.extra = _other_readings(walk, leet, stretched)
+        _mark_other_readings(walk, leet, stretched)
         cdef Py_ssize_t index, start, end, key
         for index in range(size):
             start = walk.bounds[2 * index]
@@ -294,8 +298,8 @@ cdef class PhraseMatcher:
             key = self._start_key(walk.kind, walk.data, start, end)
             if key >= 0:
                 self._starting(key, None, walk.kind, walk.data, start, end, index, walk)
-            if walk.extra is not None and walk.extra[index] is not None:
-                for form in <tuple> walk.extra[index]:
+            if walk.other != NULL and walk.other[index] and self._some_reading_may_start(walk, index):
+                for form in walk.readings(index):
                     key = self._start_key(PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form))
                     if key >= 0:
                         self._starting(key, form, PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form), index, walk)
@@ -310,6 +314,39 @@ cdef class PhraseMatcher:
         if starts & _length_bit(end - start) or (end - start >= STEM_KEY and starts & STEM_BIT):
             return key
         return -1
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef bint _some_reading_may_start(self, _Walk walk, Py_ssize_t index):
+        """Whether some other reading of word ``index`` could start a phrase (see _readings), worked out in
+        scratch buffers: most words with other readings are parts of links, which start none, and their
+        readings are then never made. A word too long for the buffers is said to."""
+        cdef Py_ssize_t start = walk.bounds[2 * index], length = walk.bounds[2 * index + 1] - start
+        if length > _SCRATCH:
+            return True
+        cdef char forms[3][_SCRATCH]  # the word, and its leet readings with 1 as i and as l
+        cdef char squeezed[_SCRATCH]
+        cdef Py_ssize_t position, count = 1, form, size
+        for position in range(length):
+            forms[0][position] = <char> PyUnicode_READ(walk.kind, walk.data, start + position)
+        if walk.read_leet:
+            _leet_into(forms[0], length, b"i", forms[count])
+            count += 1
+            if memchr(forms[0], b"1", length) != NULL:
+                _leet_into(forms[0], length, b"l", forms[count])
+                count += 1
+            for form in range(1, count):
+                if self._start_key(PyUnicode_1BYTE_KIND, forms[form], 0, length) >= 0:
+                    return True
+        if walk.read_stretched:
+            for form in range(count):
+                size = _squeeze_into(forms[form], length, 2, squeezed)
+                if self._start_key(PyUnicode_1BYTE_KIND, squeezed, 0, size) >= 0:
+                    return True
+                size = _squeeze_into(forms[form], length, 1, squeezed)
+                if self._start_key(PyUnicode_1BYTE_KIND, squeezed, 0, size) >= 0:
+                    return True
+        return False
 
     cdef void _starting(
         self,
@@ -341,8 +378,8 @@ cdef class PhraseMatcher:
                         index,
                         walk,
                     )
-                    if walk.extra is not None and walk.extra[index + 1] is not None:
-                        for second in <tuple> walk.extra[index + 1]:
+                    if walk.other != NULL and walk.other[index + 1]:
+                        for second in walk.readings(index + 1):
                             self._by_second(
                                 self._entry(entry, PyUnicode_KIND(second), PyUnicode_DATA(second), 0, len(second)),
                                 index,
@@ -383,6 +420,17 @@ cdef class _Walk:
         if word is None:
             word = self.words[index] = self.text[self.bounds[2 * index]:self.bounds[2 * index + 1]]
         return <str> word
+
+    cdef tuple readings(self, Py_ssize_t index):
+        """Word ``index``'s other readings (see _readings), made the first time they are asked for."""
+        if self.other == NULL or not self.other[index]:
+            return ()
+        if self.extra is None:
+            self.extra = [None] * self.size
+        forms = self.extra[index]
+        if forms is None:
+            forms = self.extra[index] = _readings(self.word(index), self.read_leet, self.read_stretched) or ()
+        return <tuple> forms
 
     cdef void found(self, object phrase_id, Py_ssize_t first, Py_ssize_t last) except *:
         """A phrase from word ``first`` to word ``last``, kept unless a sentence ends inside it."""
@@ -503,7 +551,6 @@ cdef inline bint _accepts(str element, int kind, str token):
 
 cdef bint _rest_matches(_Walk walk, Py_ssize_t index, tuple rest) except -1:
     cdef Py_ssize_t size = len(rest), offset, position
-    cdef list extra = walk.extra
     cdef str element
     cdef int kind
     if index + size >= walk.size:
@@ -513,9 +560,7 @@ cdef bint _rest_matches(_Walk walk, Py_ssize_t index, tuple rest) except -1:
         position = index + offset + 1
         if _accepts(element, kind, walk.word(position)):
             continue
-        if extra is None or extra[position] is None:
-            return False
-        for form in <tuple> extra[position]:
+        for form in walk.readings(position):
             if _accepts(element, kind, <str> form):
                 break
         else:
@@ -523,31 +568,33 @@ cdef bint _rest_matches(_Walk walk, Py_ssize_t index, tuple rest) except -1:
     return True
 
 
-cdef list _other_readings(_Walk walk, leet, stretched):
-    """Each word's other readings (None where it has none), or None when no word has any.
+cdef void _mark_other_readings(_Walk walk, leet, stretched) except *:
+    """Mark each word that has other readings; they are made only when a phrase could use them.
 
     Leetspeak (1 as i, then as l) is read only when some letter in the text touches a digit, and then in
-    every word that mixes letters with digits or $; stretched letters ("stuuupid" as "stuupid" and "stupid") only when some word
-    has three of a letter in a row. ``leet`` and ``stretched`` say so when the caller already knows.
+    every word that mixes letters with digits or $; stretched letters ("stuuupid" as "stuupid" and "stupid")
+    only when some word has three of a letter in a row. ``leet`` and ``stretched`` say so when the caller
+    already knows.
     """
     if leet is None:
         leet = _LETTER_BY_DIGIT.search(walk.text) is not None
     if stretched is None:
         stretched = _STRETCHED.search(walk.text) is not None
     if not (leet or stretched):
-        return None
-    cdef bint read_leet = leet, read_stretched = stretched
-    cdef list extra = [None] * walk.size
+        return
+    walk.read_leet = leet
+    walk.read_stretched = stretched
+    walk.other = <unsigned char *> PyMem_Calloc(walk.size, 1)
+    if walk.other == NULL:
+        raise MemoryError()
     cdef Py_ssize_t index, start, end
     for index in range(walk.size):
         start = walk.bounds[2 * index]
         end = walk.bounds[2 * index + 1]
-        if (
-            (read_leet and _mixes_letters_and_digits(walk.kind, walk.data, start, end))
-            or (read_stretched and _has_run_of_three(walk.kind, walk.data, start, end))
-        ):
-            extra[index] = _readings(walk.word(index), read_leet, read_stretched)
-    return extra
+        walk.other[index] = (
+            (walk.read_leet and _mixes_letters_and_digits(walk.kind, walk.data, start, end))
+            or (walk.read_stretched and _has_run_of_three(walk.kind, walk.data, start, end))
+        )
 
 
 cdef tuple _readings(str word, bint leet, bint stretched):
@@ -570,40 +617,48 @@ cdef tuple _readings(str word, bint leet, bint stretched):
 
 
 cdef str _leet(str word, char one):
-    cdef Py_ssize_t length, index
+    cdef Py_ssize_t length
     cdef const char *source = PyUnicode_AsUTF8AndSize(word, &length)
     cdef bytearray read = bytearray(length)
-    cdef char *target = read
+    _leet_into(source, length, one, read)
+    return PyUnicode_DecodeASCII(read, length, NULL)
+
+
+cdef void _leet_into(const char *source, Py_ssize_t length, char one, char *target):
+    """The word source[:length] read as leetspeak, with 1 as ``one``, into ``target``."""
+    cdef Py_ssize_t index
     cdef char c
     for index in range(length):
         c = source[index]
         target[index] = one if c == b"1" else LEET[c & 127]
-    return PyUnicode_DecodeASCII(target, length, NULL)
 
 
 cdef str _squeezed(str word, Py_ssize_t keep):
     """``word`` with every run of three or more of one letter cut to ``keep`` letters."""
-    cdef Py_ssize_t length, index = 0, run, size = 0
+    cdef Py_ssize_t length
     cdef const char *source = PyUnicode_AsUTF8AndSize(word, &length)
     cdef bytearray squeezed = bytearray(length)
-    cdef char *target = squeezed
+    cdef Py_ssize_t size = _squeeze_into(source, length, keep, squeezed)
+    if size == length:
+        return word
+    return PyUnicode_DecodeASCII(squeezed, size, NULL)
+
+
+cdef Py_ssize_t _squeeze_into(const char *source, Py_ssize_t length, Py_ssize_t keep, char *target):
+    """_squeezed() of the word source[:length], into ``target``; returns its length."""
+    cdef Py_ssize_t index = 0, run, size = 0, kept
     cdef char c
     while index < length:
         c = source[index]
         run = 1
         while index + run < length and source[index + run] == c:
             run += 1
-        if run >= 3 and b"a" <= c <= b"z":
-            run_kept = keep
-        else:
-            run_kept = run
-        for _ in range(run_kept):
+        kept = keep if run >= 3 and b"a" <= c <= b"z" else run
+        for _ in range(kept):
             target[size] = c
             size += 1
         index += run
-    if size == length:
-        return word
-    return PyUnicode_DecodeASCII(target, size, NULL)
+    return size
 
 
 cdef bint _mixes_letters_and_digits(int kind, void *data, Py_ssize_t start, Py_ssize_t end):

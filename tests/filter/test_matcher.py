@@ -4,7 +4,8 @@ Texts here have no digits and no letter three times in a row, so no word has ano
 must then find exactly what a word-by-word comparison finds: each phrase's words in order on consecutive
 words, a trailing * on a word matching any word it starts (as a phrase's first word, only a stem of three letters
 or more, since stems are indexed by their first three), a lone * any one word, and never across . ! ? ; or
-a line break.
+a line break. The last test adds words with other readings (leetspeak, stretched letters), which a phrase's
+word then matches through any of them.
 """
 
 from __future__ import annotations
@@ -105,3 +106,61 @@ def test_thousands_of_first_words_are_all_found() -> None:
     assert set(found) == {ids[word] for word in words[::7]}
     assert matcher.find("abcz abc abcdd", leet=False, stretched=False) == {}
 
+
+
+# Words disguised as leetspeak or with stretched letters, and one longer than the matcher works out in place.
+_DISGUISED = ["y0u", "sc4m", "$cam", "st4b", "1ot", "l0t", "h0pe", "scaaam", "yooou", "st4aaab", "w3", "0k", "a1e"]
+_LONG = "sc4m" + "m" * 70
+_LEET = str.maketrans("0345789$", "oeastbgs")
+
+
+def _readings(word: str, *, leet: bool, stretched: bool) -> list[str]:
+    """The word and its other readings, by their definition (see matcher._readings)."""
+    mixes = re.search(r"[a-z]", word) and re.search(r"[0-9$]", word)
+    if not ((leet and mixes) or (stretched and re.search(r"([a-z])\1\1", word))):
+        return [word]
+    forms = [word.translate(_LEET).replace("1", one) for one in "il" if leet and (one == "i" or "1" in word)]
+    if stretched:
+        bases = [word, *forms]
+        forms += [_squeezed(base, keep) for keep in (2, 1) for base in bases]
+    return [word, *forms]
+
+
+def _squeezed(word: str, keep: int) -> str:
+    return re.sub(r"([a-z])\1{2,}", lambda match: match.group(1) * keep, word)
+
+
+def _reference_with_readings(phrase: str, text: str, *, leet: bool, stretched: bool) -> set[tuple[int, int]]:
+    elements = phrase.split()
+    tokens = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[a-z0-9$]+", text)]
+    found = set()
+    for first in range(len(tokens) - len(elements) + 1):
+        window = tokens[first : first + len(elements)]
+        if all(
+            any(
+                _accepts(element, form, first=index == 0)
+                for form in _readings(word, leet=leet, stretched=stretched)
+            )
+            for index, (element, (word, _, _)) in enumerate(zip(elements, window, strict=True))
+        ) and not any(mark in text[window[0][2] : window[-1][1]] for mark in _BREAKS):
+            found.add((window[0][1], window[-1][2]))
+    return found
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(_PHRASES, min_size=1, max_size=6, unique=True),
+    st.lists(st.sampled_from([*_VOCABULARY, *_DISGUISED, _LONG, ",", "."]), max_size=12).map(" ".join),
+    st.booleans(),
+    st.booleans(),
+)
+def test_other_readings_are_found_wherever_a_phrase_word_falls(
+    phrases: list[str], text: str, leet: bool, stretched: bool
+) -> None:
+    matcher = PhraseMatcher()
+    ids = {phrase: matcher.add(phrase) for phrase in phrases}
+    found = matcher.find(text, leet=leet, stretched=stretched)
+    for phrase, phrase_id in ids.items():
+        assert set(found.get(phrase_id, [])) == _reference_with_readings(
+            phrase, text, leet=leet, stretched=stretched
+        ), phrase
