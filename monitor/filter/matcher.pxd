@@ -59,7 +59,11 @@ cdef class PhraseMatcher:
     cdef list _entries
     cdef _Slot *_slots
     cdef Py_ssize_t _size  # a power of two, at least twice len(_entries)
-    cdef dict _stems  # key of a stem's first three letters → ((stem, phrase id, the words after the stem), ...)
+    # The stems by the key of their first three letters: _stem_groups[_stem_group[key] - 1] is
+    # ((stem, phrase id, the words after the stem), ...); _stem_group[key] is 0 for a key no stem has, and the
+    # table is made with the first stem (there are fewer keys than an unsigned short can count).
+    cdef list _stem_groups
+    cdef unsigned short *_stem_group
     cdef unsigned char *_starts  # by key (see KEYS): the lengths of exact first words, and STEM_BIT
 
     cpdef Hits hits(self, str text, leet=*, stretched=*)
@@ -68,6 +72,7 @@ cdef class PhraseMatcher:
     cdef void _place(self, Py_ssize_t index)
     cdef _Word _entry(self, _Word first, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef void _walk(self, _Walk walk, leet, stretched) except *
+    cdef void _add_stem(self, Py_ssize_t key, tuple stem) except *
     cdef Py_ssize_t _start_key(self, int kind, void *data, Py_ssize_t start, Py_ssize_t end)
     cdef bint _some_reading_may_start(self, _Walk walk, Py_ssize_t index)
     cdef void _starting(

@@ -21,7 +21,6 @@ from cpython.unicode cimport (
     PyUnicode_DecodeASCII,
     PyUnicode_KIND,
     PyUnicode_READ,
-    PyUnicode_Tailmatch,
 )
 
 from monitor.filter.normalise import normalise_text, words_of
@@ -158,7 +157,7 @@ cdef class PhraseMatcher:
     def __cinit__(self):
         self._ids = {}
         self._entries = []
-        self._stems = {}
+        self._stem_groups = []
         self._starts = <unsigned char *> PyMem_Calloc(KEYS, 1)
         if self._starts == NULL:
             raise MemoryError()
@@ -166,6 +165,7 @@ cdef class PhraseMatcher:
 
     def __dealloc__(self):
         PyMem_Free(self._starts)
+        PyMem_Free(self._stem_group)
         PyMem_Free(self._slots)
 
     def add(self, str phrase) -> int:
@@ -184,7 +184,7 @@ cdef class PhraseMatcher:
             # A stem shorter than the key can never be looked up: such a rule matches nothing.
             if len(text) >= STEM_KEY:
                 self._starts[key] |= STEM_BIT
-                self._stems[key] = self._stems.get(key, ()) + ((text, phrase_id, rest),)
+                self._add_stem(key, (text, phrase_id, rest))
             return phrase_id
         self._starts[key] |= _length_bit(len(text))
         cdef _Word first = self._indexed(None, text)
@@ -197,6 +197,17 @@ cdef class PhraseMatcher:
             second = self._indexed(first, rest[0][0])
             second.rest += ((phrase_id, rest[1:]),)
         return phrase_id
+
+    cdef void _add_stem(self, Py_ssize_t key, tuple stem) except *:
+        if self._stem_group == NULL:
+            self._stem_group = <unsigned short *> PyMem_Calloc(KEYS, sizeof(unsigned short))
+            if self._stem_group == NULL:
+                raise MemoryError()
+        if not self._stem_group[key]:
+            self._stem_groups.append(())
+            self._stem_group[key] = len(self._stem_groups)
+        cdef Py_ssize_t group = self._stem_group[key] - 1
+        self._stem_groups[group] = self._stem_groups[group] + (stem,)
 
     cdef _Word _indexed(self, _Word first, str word):
         """The entry for ``word`` (after ``first``, unless None), added if new."""
@@ -390,10 +401,8 @@ cdef class PhraseMatcher:
                         walk.found(phrase_id, index, index + len(rest))
         if length < STEM_KEY or not starts & STEM_BIT:
             return
-        if form is None:
-            form = walk.word(index)
-        for stem, phrase_id, rest in <tuple> self._stems[key]:
-            if PyUnicode_Tailmatch(form, stem, 0, length, -1) and _rest_matches(walk, index, rest):
+        for stem, phrase_id, rest in <tuple> self._stem_groups[self._stem_group[key] - 1]:
+            if _accepts(stem, STEM, kind, data, start, end) and _rest_matches(walk, index, rest):
                 walk.found(phrase_id, index, index + len(rest))
 
     cdef void _by_second(self, _Word second, Py_ssize_t index, _Walk walk) except *:
@@ -541,27 +550,37 @@ cdef Py_ssize_t _tokens(str text, Py_ssize_t *bounds):
     return slots // 2
 
 
-cdef inline bint _accepts(str element, int kind, str token):
-    if kind == ANY:
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef bint _accepts(str element, int how, int kind, void *data, Py_ssize_t start, Py_ssize_t end):
+    """Whether a phrase's word ``element`` (its kind ``how``: EXACT, STEM or ANY) accepts the word
+    text[start:end], read from the text's buffer."""
+    if how == ANY:
         return True
-    if kind == STEM:
-        return PyUnicode_Tailmatch(token, element, 0, len(token), -1) == 1
-    return token == element
+    cdef Py_ssize_t length = len(element), offset
+    if end - start < length or (how == EXACT and end - start != length):
+        return False
+    cdef int element_kind = PyUnicode_KIND(element)
+    cdef void *element_data = PyUnicode_DATA(element)
+    for offset in range(length):
+        if PyUnicode_READ(kind, data, start + offset) != PyUnicode_READ(element_kind, element_data, offset):
+            return False
+    return True
 
 
 cdef bint _rest_matches(_Walk walk, Py_ssize_t index, tuple rest) except -1:
     cdef Py_ssize_t size = len(rest), offset, position
     cdef str element
-    cdef int kind
+    cdef int how
     if index + size >= walk.size:
         return size == 0
     for offset in range(size):
-        element, kind = rest[offset]
+        element, how = rest[offset]
         position = index + offset + 1
-        if _accepts(element, kind, walk.word(position)):
+        if _accepts(element, how, walk.kind, walk.data, walk.bounds[2 * position], walk.bounds[2 * position + 1]):
             continue
         for form in walk.readings(position):
-            if _accepts(element, kind, <str> form):
+            if _accepts(element, how, PyUnicode_KIND(form), PyUnicode_DATA(form), 0, len(form)):
                 break
         else:
             return False
