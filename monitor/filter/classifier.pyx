@@ -158,6 +158,9 @@ cdef class _Rule:
     cdef readonly bint conditional
     cdef object sentiment_below
     cdef object sentiment_above
+    # the same as C numbers, for the check every candidate rule gets first: -inf and inf when not set
+    cdef double below
+    cdef double above
     cdef object is_reply
     cdef object by_owner
     cdef object mentions_organisation
@@ -179,6 +182,8 @@ cdef class _Rule:
         self.counter_speech = settings.counter_speech
         self.sentiment_below = settings.sentiment_below
         self.sentiment_above = settings.sentiment_above
+        self.below = float("inf") if self.sentiment_below is None else self.sentiment_below
+        self.above = float("-inf") if self.sentiment_above is None else self.sentiment_above
         self.is_reply = settings.is_reply
         self.by_owner = settings.by_owner
         self.mentions_organisation = settings.mentions_organisation
@@ -188,12 +193,9 @@ cdef class _Rule:
         self.parent_author_in = tuple(settings.parent_author_in)
         self.alone = settings.alone
         self.negatable = settings.negatable
-        self.conditional = any(
+        self.conditional = any(  # conditions other than sentiment (see _evaluate)
             value is not None
-            for value in (
-                self.sentiment_below, self.sentiment_above, self.is_reply, self.by_owner,
-                self.mentions_organisation, self.mentions_person,
-            )
+            for value in (self.is_reply, self.by_owner, self.mentions_organisation, self.mentions_person)
         ) or bool(self.author_in or self.author_not_in or self.parent_author_in)
 
 
@@ -207,6 +209,7 @@ cdef class _Scan:
     cdef tuple regexes  # ids of the normalised-text patterns found
     cdef tuple seen_raw  # ids of the original-text patterns found
     cdef dict sentiment
+    cdef double compound  # sentiment["compound"]
     cdef object context  # CommentContext
     cdef str detector_text
     cdef dict detected  # detector → spans, once a rule needed it
@@ -394,7 +397,7 @@ cdef class Classifier:
 
     def classify(self, str text not None, context: CommentContext | None = None) -> Verdict:
         cdef _Scan scan = self._scan(text)
-        scan.sentiment = self.sentiment(text)
+        _set_sentiment(scan, self.sentiment(text))
         return self._decide(scan, context)
 
     def classify_many(
@@ -415,7 +418,7 @@ cdef class Classifier:
         for scan in scans:
             self._search_original(scan)
         for scan in scans:
-            scan.sentiment = self.sentiment(scan.text)
+            _set_sentiment(scan, self.sentiment(scan.text))
         if contexts is None:
             contexts = [None] * len(scans)
         return [self._decide(scan, context) for scan, context in zip(scans, contexts)]
@@ -504,6 +507,8 @@ cdef class Classifier:
             PyMem_Free(marks.marked)
 
     cdef Reason _evaluate(self, _Rule rule, _Scan scan, _AccountView view):
+        if not rule.above < scan.compound < rule.below:  # most rules that are looked at and fail, fail here
+            return None
         if rule.unless_phrases and scan.phrases.any_of(rule.unless_phrases):
             return None
         if rule.unless_regexes and not rule.unless_regexes.isdisjoint(scan.regexes):
@@ -531,12 +536,7 @@ cdef class Classifier:
         return reason_of(rule.name, rule.category, severity, _explain(rule, matched, scan) + note, matched, spans)
 
     cdef bint _conditions_hold(self, _Rule rule, _Scan scan):
-        compound = scan.sentiment["compound"]
         context = scan.context
-        if rule.sentiment_below is not None and not compound < rule.sentiment_below:
-            return False
-        if rule.sentiment_above is not None and not compound > rule.sentiment_above:
-            return False
         if rule.is_reply is not None and rule.is_reply != context.is_reply:
             return False
         if rule.by_owner is not None and rule.by_owner != context.by_owner:
@@ -636,6 +636,11 @@ cdef class Classifier:
                 if quote_start <= start and end <= quote_end:
                     return True
         return False
+
+
+cdef inline void _set_sentiment(_Scan scan, dict sentiment) except *:
+    scan.sentiment = sentiment
+    scan.compound = sentiment["compound"]
 
 
 cdef struct _Marks:
