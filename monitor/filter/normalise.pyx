@@ -11,7 +11,7 @@ number or NHS number keeps its digits.
 Compiled (Cython), because every comment passes through fold().
 """
 
-import bisect
+from bisect import bisect_right
 
 cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
@@ -110,11 +110,12 @@ def _substitute(pattern: re.Pattern[str], text: str, replace: Callable[[re.Match
     return "".join(pieces), edits
 
 
-def _map_back(edits: list[Edit], starts: list[int], position: int, *, is_end: bool) -> int:
+cdef Py_ssize_t _map_back(list edits, list starts, Py_ssize_t position, bint is_end):
     """A position in a step's output → the matching position in its input (starts: each edit's new start)."""
-    index = bisect.bisect_right(starts, position - 1 if is_end else position) - 1
+    cdef Py_ssize_t index = bisect_right(starts, position - 1 if is_end else position) - 1
     if index < 0:
         return position
+    cdef Py_ssize_t old_start, old_end, new_start, new_end
     old_start, old_end, new_start, new_end, origins = edits[index]
     inside = new_start < position <= new_end if is_end else new_start <= position < new_end
     if inside:
@@ -194,8 +195,8 @@ cdef class Normalised:
             end += _deleted_up_to(self._deleted, end - 1)
             return start, max(start, end)
         for edits, starts in self._replayed():
-            start = _map_back(edits, starts, start, is_end=False)
-            end = _map_back(edits, starts, end, is_end=True)
+            start = _map_back(edits, starts, start, False)
+            end = _map_back(edits, starts, end, True)
         return start, max(start, end)
 
     cdef list spans_in_original(self, list spans):
