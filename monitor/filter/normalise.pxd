@@ -8,6 +8,7 @@ cdef class Normalised:
     cdef tuple _deleted  # an ASCII comment: where the marks fold() dropped were, in the original
 
     cdef list _replayed(self)
+    cdef list _known_edits(self)
     cpdef tuple span_in_original(self, Py_ssize_t start, Py_ssize_t end)
     cdef list spans_in_original(self, list spans)
 

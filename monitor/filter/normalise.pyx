@@ -211,14 +211,27 @@ cdef class Normalised:
         return self.original[first:last]
 
     def repaired(self, needed) -> Normalised:
-        """Apply the repairs the triggers asked for."""
+        """Apply the repairs the triggers asked for, keeping their edits so that offsets map back without a
+        replay."""
         text = self.text
         steps = list(self.steps)
+        cdef list edits = list(self._known_edits())
         for name, step in REPAIRS.items():
             if name in needed and not (name == "control" and _fold in steps):
-                text, _ = step(text)
+                text, step_edits = step(text)
                 steps.append(step)
-        return Normalised(self.original, text, tuple(steps))
+                if step_edits:
+                    edits.insert(0, (step_edits, [edit[2] for edit in step_edits]))
+        return Normalised(self.original, text, tuple(steps), edits)
+
+    cdef list _known_edits(self):
+        """_replayed(), from what fold() recorded when it can."""
+        if self._edits is None and self.steps is _ASCII_STEPS:
+            return []
+        if self._edits is None and self._deleted is not None:
+            dropped = [(at, at + 1, at - count, at - count, ()) for count, at in enumerate(self._deleted)]
+            return [(dropped, [edit[2] for edit in dropped])]
+        return self._replayed()
 
 
 cdef Py_ssize_t _deleted_up_to(tuple deleted, Py_ssize_t position):

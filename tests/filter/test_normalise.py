@@ -157,3 +157,14 @@ def test_the_unicode_fold_agrees_with_its_definition_for_every_character_it_is_l
 @given(st.text(alphabet=st.sampled_from("aAsS!|@'`*#\u2019\u00b4 é\u200b\ufb01\x07\U0001d42c\uff26Σ😀"), max_size=30))
 def test_the_unicode_fold_agrees_with_its_definition(original: str) -> None:
     _assert_folds_by_the_definition(original + "é")
+
+
+@given(st.text(alphabet=st.sampled_from("abS.-| \t'#*!é\u200b\x07"), max_size=30))
+def test_repairs_keep_the_offsets_a_replay_would_find(original: str) -> None:
+    # normalise() repairs spaced and dotted letters (and control characters) after fold(), recording each
+    # repair's edits; replaying every step from the original must map each span to the same place.
+    result = normalise(original)
+    replayed = Normalised(original, result.text, result.steps)
+    for start in range(len(result.text) + 1):
+        for end in range(start, min(len(result.text), start + 4) + 1):
+            assert result.span_in_original(start, end) == replayed.span_in_original(start, end)
