@@ -151,7 +151,7 @@ cdef class _Rule:
     # read from settings once, for every comment
     cdef readonly str name
     cdef readonly str category
-    cdef readonly str explanation
+    cdef readonly tuple explanation  # the operator's explanation split at each {match}, or None
     cdef readonly str counter_speech
     cdef readonly bint alone
     cdef readonly bint negatable
@@ -178,7 +178,7 @@ cdef class _Rule:
         self.detail = detail
         self.name = settings.name
         self.category = settings.category
-        self.explanation = settings.explanation
+        self.explanation = tuple(settings.explanation.split("{match}")) if settings.explanation else None
         self.counter_speech = settings.counter_speech
         self.sentiment_below = settings.sentiment_below
         self.sentiment_above = settings.sentiment_above
@@ -741,17 +741,26 @@ def _detail(rule: RuleSettings) -> str:
 
 
 cdef str _explain(_Rule rule, list matched, _Scan scan):
-    cdef list quotes = []
-    for text in matched[:3]:
-        if text:
-            quotes.append(f"“{text}”")
-    cdef str quoted = ", ".join(quotes)
-    if rule.explanation:
-        return rule.explanation.replace("{match}", quoted)
+    cdef str quoted = _quoted(matched)
+    if rule.explanation is not None:
+        return quoted.join(rule.explanation)
     words = CATEGORY_WORDS[rule.category]
     if rule.sentiment_below is not None and not quoted:
         return f"{words} (sentiment {scan.sentiment['compound']:+.2f})."
     return f"{words}{rule.detail}: {quoted}." if quoted else f"{words}."
+
+
+cdef str _quoted(list matched):
+    """Of the first three matches, each that is not empty in quotation marks, separated by commas."""
+    cdef list pieces = []
+    cdef Py_ssize_t index
+    for index in range(min(3, len(matched))):
+        if matched[index]:
+            pieces.append("”, “" if pieces else "“")
+            pieces.append(matched[index])
+    if pieces:
+        pieces.append("”")
+    return "".join(pieces)
 
 
 def _with_threshold(rule: RuleSettings, settings: FilterSettings) -> RuleSettings:
