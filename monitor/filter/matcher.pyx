@@ -292,6 +292,7 @@ cdef class PhraseMatcher:
         finally:
             PyMem_Free(bounds)
             PyMem_Free(walk.other)
+            walk.other = NULL
         return walk.hits
 
     cdef void _walk(self, _Walk walk, leet, stretched) except *:

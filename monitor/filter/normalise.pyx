@@ -15,7 +15,12 @@ from bisect import bisect_right
 
 cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
-from cpython.unicode cimport PyUnicode_4BYTE_KIND, PyUnicode_AsUTF8AndSize, PyUnicode_DecodeASCII, PyUnicode_FromKindAndData
+from cpython.unicode cimport (
+    PyUnicode_4BYTE_KIND,
+    PyUnicode_AsUTF8AndSize,
+    PyUnicode_DecodeASCII,
+    PyUnicode_FromKindAndData,
+)
 import json
 import re
 import unicodedata
