@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Does a comment name a person? Protected names come from the rules; this finds the rest.
 
-Compiled (Cython): one pass over the text in place of two regex searches, which tried a match at every
-character and took about 4 µs for a short comment. Word characters and white space are the ones Python's
+Compiled (Cython): two walks over the text in C in place of two regex searches, which tried a match at
+every character and took about 4 µs for a short comment. Word characters and white space are the ones Python's
 ``\\w`` and ``\\s`` mean, so a name is found where those regexes would find it:
 ``\\b(?:Mr|Mrs|…|Grandad)\\.?\\s+[A-Z][a-z]+`` (a title and a name), and
 ``\\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\\b`` (a capitalised word, looked up in the list of first names).
@@ -11,6 +11,9 @@ character and took about 4 µs for a short comment. Word characters and white sp
 from cpython.unicode cimport Py_UNICODE_ISALNUM, Py_UNICODE_ISSPACE
 
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Nurse", "Auntie", "Uncle", "Nanna", "Grandad")
+cdef unsigned int _TITLE_INITIALS = 0  # a bit for each capital a title starts with (A is bit 0)
+for _title in TITLES:
+    _TITLE_INITIALS |= 1 << (ord(_title[0]) - ord("A"))
 
 
 cdef class PersonFinder:
@@ -46,9 +49,8 @@ cdef inline bint _starts_word_with_capital(str text, Py_ssize_t start):
 cdef bint _titled_name_at(str text, Py_ssize_t start):
     """A title at ``start``, perhaps a full stop, white space, then a capital and a small letter."""
     cdef Py_ssize_t length = len(text), position
-    cdef Py_UCS4 first = text[start]
-    if not (first == u"M" or first == u"D" or first == u"N" or first == u"A" or first == u"U" or first == u"G"):
-        return False  # no title starts with it
+    if not (_TITLE_INITIALS >> (<unsigned int> text[start] - 65)) & 1:  # text[start] is a capital
+        return False
     for title in TITLES:
         if not text.startswith(title, start):
             continue
