@@ -746,7 +746,7 @@ cdef str _explain(_Rule rule, list matched, _Scan scan):
         return quoted.join(rule.explanation)
     words = CATEGORY_WORDS[rule.category]
     if rule.sentiment_below is not None and not quoted:
-        return f"{words} (sentiment {scan.sentiment['compound']:+.2f})."
+        return f"{words} (sentiment {scan.compound:+.2f})."
     return f"{words}{rule.detail}: {quoted}." if quoted else f"{words}."
 
 

@@ -276,19 +276,16 @@ cdef Normalised _fold_ascii(str original):
     try:
         for position in range(length):
             c = _lower_ascii(source[position])
-            if c == b"'" or c == b"`" or c == b"*" or c == b"#":
+            if _is_deleted(c):
                 if deleted is None:
                     deleted = []
                 deleted.append(position)
                 continue
-            if c == b"!" or c == b"|" or c == b"@":
+            if _is_symbol(c):
                 before = _lower_ascii(source[position - 1]) if position > 0 else 0
                 after = _lower_ascii(source[position + 1]) if position + 1 < length else 0
                 after_next = _lower_ascii(source[position + 2]) if position + 2 < length else 0
-                if _is_lower(before) and _is_lower(after):
-                    c = b"a" if c == b"@" else b"i"
-                elif c == b"@" and after == b"s" and after_next == b"s":
-                    c = b"a"
+                c = <char> _symbol_read(c, before, after, after_next)
             folded[size] = c
             size += 1
         text = PyUnicode_DecodeASCII(folded, size, NULL)
@@ -315,7 +312,7 @@ cdef Normalised _fold_unicode(str original):
     cdef _Buffer folded = _Buffer(len(original))
     cdef list fold_edits = [], deleted = []
     cdef Py_ssize_t index, position, kept = 0
-    cdef Py_UCS4 char, before = 0, after
+    cdef Py_UCS4 char, before = 0, after, after_next
     cdef str replacement
     for index in range(len(original)):
         char = original[index]
@@ -334,12 +331,10 @@ cdef Normalised _fold_unicode(str original):
     cdef Py_UCS4 *chars = folded.chars
     for position in range(folded.size):
         char = chars[position]
-        if char == u"!" or char == u"|" or char == u"@":
+        if _is_symbol(char):
             after = chars[position + 1] if position + 1 < folded.size else 0
-            if _is_lower(before) and _is_lower(after):
-                chars[position] = u"a" if char == u"@" else u"i"
-            elif char == u"@" and after == u"s" and position + 2 < folded.size and chars[position + 2] == u"s":
-                chars[position] = u"a"
+            after_next = chars[position + 2] if position + 2 < folded.size else 0
+            chars[position] = _symbol_read(char, before, after, after_next)
         before = char
         if _is_deleted(chars[position]):
             deleted.append(position)
@@ -387,6 +382,19 @@ cdef class _Buffer:
 
     cdef str text(self, Py_ssize_t size):
         return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, self.chars, size)
+
+
+cdef inline bint _is_symbol(Py_UCS4 char):
+    return char == u"!" or char == u"|" or char == u"@"
+
+
+cdef inline Py_UCS4 _symbol_read(Py_UCS4 symbol, Py_UCS4 before, Py_UCS4 after, Py_UCS4 after_next):
+    """What ! | or @ inside a word stands for, given the characters around it (see fold())."""
+    if _is_lower(before) and _is_lower(after):
+        return u"a" if symbol == u"@" else u"i"
+    if symbol == u"@" and after == u"s" and after_next == u"s":
+        return u"a"
+    return symbol
 
 
 cdef inline bint _is_lower(Py_UCS4 char):
