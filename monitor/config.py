@@ -160,12 +160,24 @@ class Settings(Strict):
         return self.config_path.parent
 
     @property
+    def state_dir(self) -> Path:
+        """Where relative data paths land: $STATE_DIRECTORY (systemd's StateDirectory=, the image's /data),
+        else the config file's folder."""
+        given = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        return Path(given) if given else self.config_dir
+
+    @property
+    def output_dir(self) -> Path | None:
+        """[notify] output_dir, relative to state_dir: where copies of every message are written."""
+        return self.state_dir / self.notify.output_dir if self.notify.output_dir else None
+
+    @property
     def database_url(self) -> str:
-        """$MONITOR_DATABASE_URL when set (containers), else [database] url beside the config file."""
+        """$MONITOR_DATABASE_URL when the operator sets it, else [database] url, relative to state_dir."""
         override = os.environ.get("MONITOR_DATABASE_URL")
         if override:
             return override
-        return self.database.resolved_url(self.config_dir)
+        return self.database.resolved_url(self.state_dir)
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

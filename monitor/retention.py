@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -15,6 +16,7 @@ from monitor.store import Store
 
 PAGE_SIZE = 500
 REMOVED = "[removed]"
+MESSAGE_SUFFIXES = (".eml", ".html")
 
 
 def purge_comment_text(store: Store, older_than: timedelta, now: datetime, page_size: int = PAGE_SIZE) -> int:
@@ -38,6 +40,19 @@ def purge_comment_text(store: Store, older_than: timedelta, now: datetime, page_
                 session.add(verdict)
             session.commit()
         purged += len(ids)
+
+
+def purge_message_files(directory: Path | None, older_than: timedelta, now: datetime) -> int:
+    """Remove the copies of messages (.eml, .html) written to ``directory`` before ``now - older_than``."""
+    if directory is None or not directory.is_dir():
+        return 0
+    cutoff = (now - older_than).timestamp()
+    removed = 0
+    for path in directory.iterdir():
+        if path.suffix in MESSAGE_SUFFIXES and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _still_identifiable(cutoff: datetime) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from monitor.app import App
 from monitor.commands import add_command
 from monitor.notify.export import cell
-from monitor.retention import purge_comment_text, stored_comments
+from monitor.retention import purge_comment_text, purge_message_files, stored_comments
 
 CSV_COLUMNS = (
     "platform",
@@ -93,8 +93,13 @@ def export_comments(args: argparse.Namespace, app: App) -> int:
 
 
 def purge_comments(args: argparse.Namespace, app: App) -> int:
-    purged = purge_comment_text(app.store, timedelta(days=args.older_than), app.now())
-    print(f"removed the text of {purged} comment{'s' if purged != 1 else ''} older than {args.older_than} days")
+    older_than = timedelta(days=args.older_than)
+    purged = purge_comment_text(app.store, older_than, app.now())
+    files = purge_message_files(app.settings.output_dir, older_than, app.now())
+    print(
+        f"removed the text of {purged} comment{'s' if purged != 1 else ''} and {files} message "
+        f"cop{'ies' if files != 1 else 'y'} older than {args.older_than} days"
+    )
     return 0
 
 

@@ -152,7 +152,7 @@ def test_the_export_reads_a_page_at_a_time(stocked: Store) -> None:
 def test_purge_on_demand_reports_the_count(app: App, capsys: pytest.CaptureFixture[str]) -> None:
     save(app.store, "page", "facebook", [fetched("old", "u-1", "old words", 400), fetched("new", "u-2", "new", 3)])
     assert run(app, "purge", "--older-than", "365") == 0
-    assert capsys.readouterr().out.strip() == "removed the text of 1 comment older than 365 days"
+    assert capsys.readouterr().out.strip() == "removed the text of 1 comment and 0 message copies older than 365 days"
     texts = {row.external_id: row.text for row in app.store.iter_comments()}
     assert texts == {"old": None, "new": "new"}
 
