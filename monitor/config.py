@@ -26,7 +26,7 @@ from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
 from monitor.schedule import cron_trigger
-from monitor.secrets import Secret
+from monitor.secrets import Secret, unresolved
 
 DEFAULT_CONFIG = Path("config.toml")
 SCHEDULE_KEYS = ("enabled", "poll_interval", "jitter")
@@ -178,6 +178,22 @@ class Settings(Strict):
         if override:
             return override
         return self.database.resolved_url(self.state_dir)
+
+    def missing_secrets(self, accounts: Sequence[AccountConfig] = (), notify: bool = False) -> list[str]:
+        """``file: key: problem`` for each secret the given accounts (and the notifier) need but cannot read."""
+        problems = unresolved(self.database, "database")
+        if notify:
+            problems += unresolved(self.notify, "notify")
+        for account in accounts:
+            index = self.accounts.index(account)
+            problems += unresolved(account.connector, f"accounts[{index}] ({account.name})")
+        return [f"{self.config_path}: {problem}" for problem in problems]
+
+    def require_secrets(self, accounts: Sequence[AccountConfig] = (), notify: bool = False) -> None:
+        """Stop with every missing secret named at once, before any work starts."""
+        problems = self.missing_secrets(accounts, notify)
+        if problems:
+            raise ConfigError("\n".join(problems))
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:

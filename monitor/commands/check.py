@@ -20,9 +20,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def check(args: argparse.Namespace, app: App) -> int:
     settings = app.settings
-    print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
-    problems = 0
+    missing = settings.missing_secrets(settings.accounts, notify=True)
+    if missing:
+        print(f"{settings.config_path}: {len(missing)} secret(s) cannot be read:")
+        for problem in missing:
+            print(f"  {problem.removeprefix(f'{settings.config_path}: ')}")
+    else:
+        print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
+    problems = len(missing)
     for account in settings.accounts:
+        if settings.missing_secrets([account]):
+            print(f"  {account.name} ({account.platform}): not checked; a secret it needs is missing (above)")
+            continue
         try:
             seen = app.connector(account).check()
         except AuthError as exc:

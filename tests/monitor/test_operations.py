@@ -90,3 +90,66 @@ def test_an_operators_database_url_wins_only_when_set(tmp_path: Path, monkeypatc
     assert config.load(path).database_url == "postgresql+psycopg://monitor@db.example/monitor"
     monkeypatch.setenv("MONITOR_DATABASE_URL", "sqlite:////elsewhere/monitor.db")
     assert config.load(path).database_url == "sqlite:////elsewhere/monitor.db"
+
+
+TWO_ACCOUNTS = """
+[database]
+url = "sqlite:///monitor.db"
+
+[notify]
+recipients = ["gm@example.org"]
+
+[notify.smtp]
+host = "127.0.0.1"
+password = { env = "OPS_SMTP_PASSWORD" }
+
+[[accounts]]
+name = "page"
+platform = "facebook"
+page_id = "123"
+access_token = { env = "OPS_FB_TOKEN" }
+
+[[accounts]]
+name = "toots"
+platform = "mastodon"
+base_url = "https://social.example"
+account_id = "1"
+access_token = { file = "/nonexistent/mastodon-token" }
+"""
+
+
+@pytest.fixture
+def secretless_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("OPS_SMTP_PASSWORD", "OPS_FB_TOKEN", "MONITOR_DATABASE_URL", "STATE_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "config.toml"
+    path.write_text(TWO_ACCOUNTS)
+    return path
+
+
+def test_offline_commands_run_without_the_platform_secrets(
+    secretless_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["flags", "list", "--config", str(secretless_config)]) == 0
+    assert main(["rules", "test", "I know where you all work", "--config", str(secretless_config)]) == 0
+    assert "threat" in capsys.readouterr().out
+
+
+def test_check_names_every_missing_secret_in_one_run(
+    secretless_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--config", str(secretless_config)]) == 1
+    out = capsys.readouterr().out
+    assert "3 secret(s) cannot be read" in out
+    assert "notify.smtp.password: environment variable OPS_SMTP_PASSWORD is not set" in out
+    assert "accounts[0] (page).access_token: environment variable OPS_FB_TOKEN is not set" in out
+    assert "accounts[1] (toots).access_token: cannot read secret file /nonexistent/mastodon-token" in out
+    assert "page (facebook): not checked" in out and "toots (mastodon): not checked" in out
+
+
+def test_poll_refuses_to_start_naming_every_missing_secret(
+    secretless_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["poll", "--config", str(secretless_config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("is not set") == 2 and "cannot read secret file" in err
