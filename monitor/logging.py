@@ -41,9 +41,24 @@ def redact_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) 
     return event
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time, so a replaced stderr is never written to after it closed."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    stream = stream or sys.stderr
-    use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    """Set up the chain, writing to ``stream`` (default: standard error)."""
+    use_json = fmt == "json" or (fmt == "auto" and not (stream or sys.stderr).isatty())
     stamped: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -56,10 +71,12 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
         else [
             structlog.processors.format_exc_info,
             redact_secrets,
-            structlog.dev.ConsoleRenderer(colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback),
+            structlog.dev.ConsoleRenderer(
+                colors=(stream or sys.stderr).isatty(), exception_formatter=structlog.dev.plain_traceback
+            ),
         ]
     )
-    handler = logging.StreamHandler(stream)
+    handler: logging.StreamHandler = logging.StreamHandler(stream) if stream is not None else _StandardError()  # type: ignore[type-arg]
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *stamped],

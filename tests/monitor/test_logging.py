@@ -4,8 +4,10 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import pytest
 from apscheduler.events import EVENT_JOB_ERROR
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -96,3 +98,10 @@ def test_a_traceback_on_a_terminal_is_redacted_too() -> None:
     text = stream.getvalue()
     assert "poll crashed" in text and "Traceback" in text and "RuntimeError: refused [REDACTED]" in text
     assert "console-sentinel-token-77" not in text
+
+
+@pytest.fixture(autouse=True)
+def back_to_standard_error() -> Iterator[None]:
+    """Each test here logs into a stream of its own; later tests log to standard error again."""
+    yield
+    configure()
