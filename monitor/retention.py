@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from monitor.models import Account, Comment, Flag, FlagEvent, Post, Verdict
@@ -72,8 +72,22 @@ def _without_quotes(reason: dict[str, Any]) -> dict[str, Any]:
     return {**reason, "explanation": explanation, "matched": [], "spans": []}
 
 
-def stored_comments(store: Store, author_id: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
-    """Every stored comment (or every one by ``author_id``, on any platform) with its verdict and flag.
+def by_author(author: str) -> Any:
+    """Comments whose author id is ``author``, or whose display name is, ignoring case and spacing."""
+    name = " ".join(author.split()).lower()
+    return or_(col(Comment.author_id) == author, func.lower(func.trim(col(Comment.author_name))) == name)
+
+
+def matching_authors(store: Store, author: str) -> list[tuple[str, str, str | None]]:
+    """(platform, author id, display name) of everyone ``author`` matches, for the operator to check."""
+    with store.session() as session:
+        query = select(Comment.platform, Comment.author_id, Comment.author_name).where(by_author(author)).distinct()
+        return sorted((str(p), str(i), n) for p, i, n in session.exec(query))
+
+
+def stored_comments(store: Store, author: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every stored comment (or every one by ``author``, an id or a display name, on any platform) with its
+    verdict and flag.
 
     Reads a page of comments at a time, so memory stays flat however many are stored.
     """
@@ -81,8 +95,8 @@ def stored_comments(store: Store, author_id: str | None = None, page_size: int =
     while True:
         with store.session() as session:
             query = select(Comment).where(col(Comment.id) > last_id)
-            if author_id is not None:
-                query = query.where(Comment.author_id == author_id)
+            if author is not None:
+                query = query.where(by_author(author))
             comments = list(session.exec(query.order_by(col(Comment.id)).limit(page_size)))
             if not comments:
                 return
