@@ -291,7 +291,8 @@ def _describe(path: Path, exc: ValidationError, prefix: str = "") -> str:
             message = "unknown key (check the spelling against config.example.toml)"
         elif error["type"] == "missing":
             message = "required, but not set"
-        lines.append(f"{path}: {key}: {message}")
+        # A check across several keys (a model validator) names its key in the message itself.
+        lines.append(f"{path}: {key}: {message}" if key else f"{path}: {message}")
     return "\n".join(lines)
 
 

@@ -129,6 +129,12 @@ def test_each_mistake_names_key_and_problem(tmp_path: Path, text: str, expected:
     assert expected in error_for(tmp_path, text)
 
 
+def test_a_check_across_keys_names_its_key_once(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[notify]\ndigest_schedule = "0 25 * * *"\n')
+    assert message.startswith(f"{tmp_path / 'config.toml'}: notify.digest_schedule: ")
+    assert ": : " not in message
+
+
 def test_a_missing_protected_names_file_is_named(tmp_path: Path) -> None:
     message = error_for(tmp_path, '[filter]\nprotected_names_file = "people.txt"\n')
     assert f"filter.protected_names_file: file '{tmp_path / 'people.txt'}' does not exist" in message

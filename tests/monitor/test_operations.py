@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import subprocess
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -153,3 +155,12 @@ def test_poll_refuses_to_start_naming_every_missing_secret(
     assert main(["poll", "--config", str(secretless_config)]) == 2
     err = capsys.readouterr().err
     assert err.count("is not set") == 2 and "cannot read secret file" in err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(secretless_config: Path) -> None:
+    """`monitor rules show | head -1`: no BrokenPipeError traceback."""
+    monitor = Path(sys.executable).parent / "monitor"
+    command = f"'{monitor}' rules show --config '{secretless_config}' | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, check=False)
+    assert done.stdout.startswith("  on  abuse")
+    assert done.stderr == ""
