@@ -176,3 +176,18 @@ def test_skipped_records_are_logged_with_their_reason(store: Store, account: con
         outcome = pipeline(store, connector, Clock()).poll(account)
     assert outcome.unreadable == 1 and outcome.new == 1
     assert {"event": "record skipped", "reason": "record 2: no created_time"}.items() <= logs[0].items()
+
+
+def test_an_unexpected_error_logs_its_traceback_once(store: Store, account: config.AccountConfig) -> None:
+    clock = Clock()
+    bug = KeyError("created_time")
+    connector = ScriptedConnector([[bug], [bug], [Batch([])]])
+    run = pipeline(store, connector, clock)
+    with capture_logs() as logs:
+        first = run.poll(account)
+        clock.now += timedelta(minutes=5)
+        run.poll(account)
+    assert first.status == "failed" and first.error == "KeyError: 'created_time'"
+    failing = [entry for entry in logs if entry["event"] == "account failing"]
+    assert len(failing) == 1
+    assert failing[0]["exc_info"] is bug and failing[0]["error"] == "KeyError: 'created_time'"
