@@ -25,7 +25,9 @@ from monitor.filter import Classifier, FilterSettings
 from monitor.filter.batching import BATCH_SIZE, batches
 from monitor.filter.settings import RuleSettings
 
-EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+ROOT = Path(__file__).resolve().parent.parent
+# ../shared/eval beside the checkout (a worktree's checkout sits one folder deeper)
+EVAL_DIR = next((p / "shared" / "eval" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()), ROOT)
 DAVIDSON = EVAL_DIR / "davidson_labeled_data.csv"
 CARE_DEV = EVAL_DIR / "care_dev.jsonl"
 _SAMPLE = (
