@@ -3,17 +3,6 @@
 #   docker run -d --name care-monitor \
 #     -v "$PWD/config:/config:ro" -v care-monitor-data:/data \
 #     -e FACEBOOK_PAGE_TOKEN=... -e SMTP_PASSWORD=... care-monitor
-FROM python:3.11-slim AS build
-# The filter's per-comment code is compiled (Cython), so the wheel is built where a C compiler is.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
-    && rm -rf /var/lib/apt/lists/*
-WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY monitor ./monitor
-COPY connectors ./connectors
-RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgres]'
-
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -22,9 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MONITOR_CONFIG=/config/config.toml \
     MONITOR_DATABASE_URL=sqlite:////data/monitor.db
 
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels 'care-moderation-monitor[postgres]' \
-    && rm -rf /wheels \
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY monitor ./monitor
+COPY connectors ./connectors
+RUN pip install --no-cache-dir '.[postgres]' \
+    && rm -rf /src \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin monitor \
     && mkdir -p /data /config \
     && chown monitor /data

@@ -633,8 +633,8 @@ def _read_names(path: Path) -> list[str]:
 def _gather_lists(settings: FilterSettings, organisation_names: Sequence[str], base_dir: Path) -> dict[str, list[str]]:
     lists: dict[str, list[str]] = {name: list(values) for name, values in shared_lists().items()}
     for pack in load_packs().values():
-        for name, values in pack.lists.items():
-            lists.setdefault(name, []).extend(values)
+        for name, entries in pack.lists.items():
+            lists.setdefault(name, []).extend(entries)
     for name, values in settings.lists.items():
         lists[name] = list(values)
     for name, path in settings.list_files.items():

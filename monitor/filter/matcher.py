@@ -91,6 +91,22 @@ class Hits:
         return found
 
 
+class _Starts:
+    """The phrases that start with one first word (or stem), sorted for the walk: those of that one word, those
+    whose next word is an exact word (by that word), and the rest."""
+
+    __slots__ = ("alone", "by_second", "others")
+
+    def __init__(self, starts: list[Start]) -> None:
+        self.alone = tuple(phrase_id for phrase_id, rest in starts if not rest)
+        by_second: dict[str, list[Start]] = {}
+        for phrase_id, rest in starts:
+            if rest and rest[0][1] == EXACT:
+                by_second.setdefault(rest[0][0], []).append((phrase_id, rest[1:]))
+        self.by_second = {word: tuple(after) for word, after in by_second.items()}
+        self.others = tuple((phrase_id, rest) for phrase_id, rest in starts if rest and rest[0][1] != EXACT)
+
+
 class PhraseMatcher:
     """Phrases added one by one, then found in texts. Thread-safe for hits() and find() once the last phrase
     is added (the automaton is built then, or by the first search)."""
@@ -152,19 +168,8 @@ class PhraseMatcher:
         if leet or stretched:
             for index in range(len(walk.words)):
                 for form in walk.readings(index):
-                    self._starting_as(form, index, walk)
+                    automaton.starting_as(form, index, walk)
         return hits
-
-    def _starting_as(self, form: str, index: int, walk: _Walk) -> None:
-        """The phrases starting at word ``index`` read as ``form``, one of its other readings."""
-        starts = self._exact.get(form)
-        if starts:
-            walk.starting(index, starts)
-        if self._stems:
-            for length in range(SHORTEST_FIRST_STEM, len(form) + 1):
-                starts = self._stems.get(form[:length])
-                if starts:
-                    walk.starting(index, starts)
 
 
 class _Automaton:
@@ -173,11 +178,15 @@ class _Automaton:
     starts with the stem, and nothing is found inside a word."""
 
     def __init__(self, exact: dict[str, list[Start]], stems: dict[str, list[Start]]) -> None:
-        keys = [f" {word} " for word in exact] + [f" {stem}" for stem in stems]
-        self._starts = [tuple(starts) for starts in (*exact.values(), *stems.values())]
-        self._search = BytesAhoCorasick([key.encode("ascii") for key in keys]).find_matches_as_indexes if keys else None
+        self._exact = {word: _Starts(starts) for word, starts in exact.items()}
+        self._stems = {stem: _Starts(starts) for stem, starts in stems.items()}
+        keys = [f" {word} " for word in self._exact] + [f" {stem}" for stem in self._stems]
+        self._starts = [*self._exact.values(), *self._stems.values()]
+        self._search = (
+            BytesAhoCorasick([key.encode("ascii") for key in keys]).find_matches_as_indexes if keys else None
+        )
 
-    def first_words(self, text: str) -> list[tuple[int, tuple[Start, ...]]]:
+    def first_words(self, text: str) -> list[tuple[int, _Starts]]:
         """Where a first word was found (the start of the word in ``text``), with the phrases it starts."""
         if self._search is None:
             return []
@@ -189,6 +198,17 @@ class _Automaton:
         # The key's leading space is the padding or the character before the word: its offset is the word's
         # offset in the text.
         return [(start, self._starts[key]) for key, start, _ in found] if found else []
+
+    def starting_as(self, form: str, index: int, walk: _Walk) -> None:
+        """The phrases starting at word ``index`` read as ``form``, one of its other readings."""
+        starts = self._exact.get(form)
+        if starts is not None:
+            walk.starting(index, starts)
+        if self._stems:
+            for length in range(SHORTEST_FIRST_STEM, len(form) + 1):
+                starts = self._stems.get(form[:length])
+                if starts is not None:
+                    walk.starting(index, starts)
 
 
 class _Walk:
@@ -218,19 +238,29 @@ class _Walk:
             forms = self._readings[index] = _readings(word, self.leet, self.stretched) if has_other else ()
         return forms
 
-    def starting(self, index: int, starts: tuple[Start, ...] | list[Start]) -> None:
-        """Each of ``starts`` whose first word is word ``index`` and whose other words follow it."""
-        for phrase_id, rest in starts:
+    def starting(self, index: int, starts: _Starts) -> None:
+        """Each phrase of ``starts`` (whose first word is word ``index``) whose other words follow it."""
+        for phrase_id in starts.alone:
+            self._found(phrase_id, index, index)
+        following = index + 1
+        if starts.by_second and following < len(self.words):
+            for form in (self.words[following], *self.readings(following)):
+                for phrase_id, rest in starts.by_second.get(form, ()):
+                    if self._rest_matches(following, rest):
+                        self._found(phrase_id, index, following + len(rest))
+        for phrase_id, rest in starts.others:
             if self._rest_matches(index, rest):
                 self._found(phrase_id, index, index + len(rest))
 
     def _rest_matches(self, index: int, rest: Phrase) -> bool:
+        """Whether the words after word ``index`` are ``rest``."""
         if index + len(rest) >= len(self.words):
             return not rest
+        other_readings = self.leet or self.stretched
         for position, (element, how) in enumerate(rest, index + 1):
             if how == ANY or _accepts(element, how, self.words[position]):
                 continue
-            if not any(_accepts(element, how, form) for form in self.readings(position)):
+            if not (other_readings and any(_accepts(element, how, form) for form in self.readings(position))):
                 return False
         return True
 
