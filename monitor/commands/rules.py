@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from monitor.app import App
 from monitor.commands import add_command, config_option
+from monitor.commands.progress import add_workers_option, progress_bar
 from monitor.errors import ConfigError
 from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
 from monitor.filter.batching import classified
@@ -48,6 +49,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--rules", type=Path, metavar="FILE", help="a TOML file with a [filter] table to try instead of config.toml's"
     )
     backtest.add_argument("--limit", type=int, default=20, help="comments listed per change (default 20)")
+    add_workers_option(backtest)
 
     stats = actions.add_parser("stats", help="hits per rule, and how many were dismissed", parents=[nested])
     stats.add_argument("--since", type=int, default=30, metavar="DAYS", help="look back this many days (default 30)")
@@ -144,21 +146,25 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
     changed: list[Change] = []
     hits: Counter[str] = Counter()
     total = 0
-    pairs = stored_contexts(app)
-    for (comment, _), verdict in classified(classifier, pairs, lambda pair: pair[0].text or "", itemgetter(1)):
-        total += 1
-        hits.update(reason.rule for reason in verdict.reasons)
-        old = stored.get(comment.id or 0)
-        before = old.severity if old is not None and old.flagged else None
-        after = verdict.severity if verdict.flagged else None
-        change = Change(comment.id or 0, comment.text or "", before, after, [r.rule for r in verdict.reasons])
-        if before is None and after is not None:
-            newly.append(change)
-        elif before is not None and after is None:
-            change.rules = list(_stored_rules(old))
-            cleared.append(change)
-        elif before != after:
-            changed.append(change)
+    pairs = list(stored_contexts(app))
+    with progress_bar(len(pairs)) as done:
+        found = classified(
+            classifier, pairs, lambda pair: pair[0].text or "", itemgetter(1), workers=args.workers, done=done
+        )
+        for (comment, _), verdict in found:
+            total += 1
+            hits.update(reason.rule for reason in verdict.reasons)
+            old = stored.get(comment.id or 0)
+            before = old.severity if old is not None and old.flagged else None
+            after = verdict.severity if verdict.flagged else None
+            change = Change(comment.id or 0, comment.text or "", before, after, [r.rule for r in verdict.reasons])
+            if before is None and after is not None:
+                newly.append(change)
+            elif before is not None and after is None:
+                change.rules = list(_stored_rules(old))
+                cleared.append(change)
+            elif before != after:
+                changed.append(change)
     source = f"the rules in {args.rules}" if args.rules else "the current rules"
     print(f"Re-classified {total} stored comments with {source}.")
     _print_changes("Would newly be flagged", newly, args.limit)
