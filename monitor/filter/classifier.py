@@ -24,7 +24,7 @@ from monitor.filter.normalise import TRIGGERS, Normalised, fold, normalise_text,
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
 from monitor.filter.settings import AccountOverride, FilterSettings, RuleSettings
-from monitor.filter.verdict import DEFAULT_CATEGORY_SEVERITY, CommentContext, Reason, Verdict
+from monitor.filter.verdict import CommentContext, Reason, Verdict
 
 Span = tuple[int, int]
 
@@ -242,6 +242,9 @@ class Classifier:
     ) -> None:
         self._settings = settings
         self._made_from = (list(rules), lists, settings)
+        self._default_severity = settings.default_severities()
+        custom_words = {name: f"Flagged as {label}" for name, label in settings.category_labels().items()}
+        self._category_words = {**CATEGORY_WORDS, **custom_words}
         self._polarity_scores: Callable[[str], dict[str, float]] = SentimentIntensityAnalyzer().polarity_scores
         self._matcher = PhraseMatcher()
         self._normalised = _PatternSet()
@@ -364,7 +367,7 @@ class Classifier:
                 return override.category_severity[rule.category]
         if rule.severity is not None:
             return rule.severity
-        return self._settings.category_severity.get(rule.category, DEFAULT_CATEGORY_SEVERITY[rule.category])
+        return self._default_severity[rule.category]
 
     # classifying
 
@@ -493,7 +496,8 @@ class Classifier:
             note = COUNTER_SPEECH_NOTE
         spans = _merge(spans)
         matched = [scan.text[start:end] for start, end in spans]
-        return Reason(rule.name, rule.category, severity, _explain(rule, matched, scan) + note, matched, spans)
+        explanation = _explain(rule, matched, scan, self._category_words[rule.category])
+        return Reason(rule.name, rule.category, severity, explanation + note, matched, spans)
 
     def _conditions_hold(self, rule: _Rule, scan: _Scan) -> bool:
         context = scan.context
@@ -608,11 +612,10 @@ def _detail(rule: RuleSettings) -> str:
     return f" ({' or '.join(detectors)})" if detectors and len(groups) == 1 else ""
 
 
-def _explain(rule: _Rule, matched: list[str], scan: _Scan) -> str:
+def _explain(rule: _Rule, matched: list[str], scan: _Scan, words: str) -> str:
     quoted = _quoted(matched)
     if rule.explanation is not None:
         return quoted.join(rule.explanation)
-    words = CATEGORY_WORDS[rule.category]
     if rule.sentiment_below is not None and not quoted:
         return f"{words} (sentiment {scan.compound:+.2f})."
     return f"{words}{rule.detail}: {quoted}." if quoted else f"{words}."
@@ -645,6 +648,11 @@ def _gather_lists(settings: FilterSettings, organisation_names: Sequence[str], b
         lists[name] = list(values)
     for name, path in settings.list_files.items():
         lists[name] = _read_names(base_dir / path)
+    for name, words in settings.extra_words.items():
+        lists.setdefault(name, []).extend(words)
+    for name, words in settings.disabled_words.items():
+        stopped = {word.casefold() for word in words}
+        lists[name] = [entry for entry in lists.get(name, []) if entry.casefold() not in stopped]
     lists["organisation"] = [
         *organisation_names,
         *settings.organisation_aliases,

@@ -279,7 +279,12 @@ def presenter_for(settings: Settings) -> Presenter:
         label = getattr(account.connector, "platform_label", None)
         labels[account.name] = label if isinstance(label, str) and label else account.platform
         hosts[account.name] = account_hosts(account.platform, account.connector.base_url)
-    return Presenter(zone=settings.organisation.zone, platform_labels=labels, account_hosts=hosts)
+    return Presenter(
+        zone=settings.organisation.zone,
+        platform_labels=labels,
+        account_hosts=hosts,
+        category_labels=settings.filter.category_labels(),
+    )
 
 
 def channels_for(settings: Settings, http: requests.Session | None = None) -> list[Channel]:
