@@ -157,7 +157,7 @@ class Pipeline:
                     author_id=comment.author_id,
                     author_name=comment.author_name,
                     is_reply=comment.parent_external_id is not None,
-                    parent_author_id=parents.get((comment.platform, comment.parent_external_id or "")),
+                    parent_author_id=parents.get((comment.account_id, comment.parent_external_id or "")),
                     by_owner=comment.by_owner,
                 )
                 contexts.append(context)
@@ -170,8 +170,8 @@ class Pipeline:
                 outcome.classified += len(verdicts)
                 outcome.flagged.update(v.categories[0] for _, v in verdicts if v.flagged and v.categories)
 
-    def _parent_authors(self, comments: list[PendingComment]) -> dict[tuple[str, str], str | None]:
-        wanted = {(c.platform, c.parent_external_id) for c in comments if c.parent_external_id}
+    def _parent_authors(self, comments: list[PendingComment]) -> dict[tuple[int, str], str | None]:
+        wanted = {(c.account_id, c.parent_external_id) for c in comments if c.parent_external_id}
         return self.store.authors_of(wanted) if wanted else {}
 
 def _iso(moment: datetime | None) -> str | None:

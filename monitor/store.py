@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, event, insert, or_, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from connectors.base import Batch
 from connectors.base import Comment as FetchedComment
-from monitor.models import Account, Bookmark, Comment, Flag, Lease, Post, Verdict
+from monitor import lifecycle
+from monitor.models import Account, Bookmark, Comment, Flag, FlagEvent, Lease, NotificationLog, Post, Verdict
 
 IN_CHUNK = 500
 
@@ -179,7 +180,7 @@ class Store:
         edited = 0
         with self.session() as session:
             posts = self._upsert_posts(session, account_id, incoming.values())
-            existing = self._existing_comments(session, platform, list(incoming))
+            existing = self._existing_comments(session, account_id, list(incoming))
             new_rows = []
             for external_id, fetched in incoming.items():
                 row = existing.get(external_id)
@@ -230,10 +231,10 @@ class Store:
         return ids
 
     @staticmethod
-    def _existing_comments(session: Session, platform: str, external_ids: list[str]) -> dict[str, Comment]:
+    def _existing_comments(session: Session, account_id: int, external_ids: list[str]) -> dict[str, Comment]:
         found: dict[str, Comment] = {}
         for chunk in _chunks(external_ids, IN_CHUNK):
-            query = select(Comment).where(Comment.platform == platform, col(Comment.external_id).in_(chunk))
+            query = select(Comment).where(Comment.account_id == account_id, col(Comment.external_id).in_(chunk))
             for row in session.exec(query):
                 found[row.external_id] = row
         return found
@@ -260,19 +261,21 @@ class Store:
             rows = connection.execute(query.order_by(col(Comment.id)).limit(limit))
             return [PendingComment(*row) for row in rows]
 
-    def authors_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """The author id of each stored comment named by (platform, external id)."""
-        by_platform: dict[str, list[str]] = {}
-        for platform, external_id in keys:
-            by_platform.setdefault(platform, []).append(external_id)
-        found: dict[tuple[str, str], str | None] = {}
+    def authors_of(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], str | None]:
+        """The author id of each stored comment named by (account id, external id)."""
+        by_account: dict[int, list[str]] = {}
+        for account_id, external_id in keys:
+            by_account.setdefault(account_id, []).append(external_id)
+        found: dict[tuple[int, str], str | None] = {}
         with self.engine.connect() as connection:
-            for platform, external_ids in by_platform.items():
+            for account_id, external_ids in by_account.items():
                 for chunk in _chunks(external_ids, IN_CHUNK):
                     query = select(Comment.external_id, Comment.author_id).where(
-                        Comment.platform == platform, col(Comment.external_id).in_(chunk)
+                        Comment.account_id == account_id, col(Comment.external_id).in_(chunk)
                     )
-                    found.update({(platform, external_id): author for external_id, author in connection.execute(query)})
+                    found.update(
+                        {(account_id, external_id): author for external_id, author in connection.execute(query)}
+                    )
         return found
 
     def iter_comments(self, batch_size: int = 1000) -> Iterator[Comment]:
@@ -303,21 +306,22 @@ class Store:
         """Store one verdict and open, update or close the comment's flag. Returns the open flag."""
         return self.save_verdicts([(comment_id, verdict)], now)[0]
 
-    def save_verdicts(
-        self, verdicts: Sequence[tuple[int, VerdictLike]], now: datetime
-    ) -> list[Flag | None]:
+    def save_verdicts(self, verdicts: Sequence[tuple[int, VerdictLike]], now: datetime) -> list[Flag | None]:
         """Store verdicts in one transaction; for each, the comment's open flag or None.
 
-        New verdicts go in with one executemany and the comments are marked
-        classified with one UPDATE; only re-classified comments and flags are
-        handled row by row.
+        New verdicts and flags go in with one executemany each and the comments
+        are marked classified with one UPDATE. A comment that already had a
+        verdict was edited: its flag changes as monitor.lifecycle says, with
+        its event, in the same transaction.
         """
         ids = [comment_id for comment_id, _ in verdicts]
         with self.session() as session:
             rows = _by_key(session, Verdict, Verdict.comment_id, ids)
             flags = _by_key(session, Flag, Flag.comment_id, ids)
+            closers = self._closing_actions(session, [flag.id for flag in flags.values() if flag.status != "open"])
             new_verdicts: list[dict[str, Any]] = []
             new_flags: list[dict[str, Any]] = []
+            changes: list[lifecycle.Change] = []
             for comment_id, verdict in verdicts:
                 values = _verdict_values(comment_id, verdict, now)
                 row = rows.get(comment_id)
@@ -329,23 +333,89 @@ class Store:
                     session.add(row)
                 flag = flags.get(comment_id)
                 if flag is None and verdict.flagged and verdict.severity is not None:
-                    new_flags.append(_new_flag_values(comment_id, verdict, now))
-                elif flag is not None:
-                    session.add(_updated_flag(flag, verdict, now))
+                    new_flags.append(lifecycle.opened(comment_id, verdict, now))
+                elif flag is not None and (change := lifecycle.reclassified(flag, verdict, closers.get(flag.id), now)):
+                    changes.append(change)
+            session.flush()
             connection = session.connection()
             if new_verdicts:
                 connection.execute(insert(Verdict.__table__), new_verdicts)  # type: ignore[arg-type]
             if new_flags:
                 connection.execute(insert(Flag.__table__), new_flags)  # type: ignore[arg-type]
+                opened = _by_key(session, Flag, Flag.comment_id, [values["comment_id"] for values in new_flags])
+                flags.update(opened)
+                events = [lifecycle.opened_event(flag.id, flag.severity, now) for flag in opened.values()]
+                connection.execute(insert(FlagEvent.__table__), events)  # type: ignore[arg-type]
+            _apply_changes_to_flags(connection, changes)
             for chunk in _chunks(ids, IN_CHUNK):
                 connection.execute(update(Comment).where(col(Comment.id).in_(chunk)).values(classified_at=now))
             session.commit()
-            if new_flags:
-                flags.update(_by_key(session, Flag, Flag.comment_id, [values["comment_id"] for values in new_flags]))
+            if changes:
+                session.expire_all()
+                flags.update(_by_key(session, Flag, Flag.comment_id, ids))
             return [
                 flag if (flag := flags.get(comment_id)) is not None and flag.status == "open" else None
                 for comment_id in ids
             ]
+
+    @staticmethod
+    def _closing_actions(session: Session, flag_ids: list[int | None]) -> dict[int, str]:
+        """The action of each flag's latest event (for a closed flag: what closed it)."""
+        latest: dict[int, tuple[int, str]] = {}
+        wanted = [flag_id for flag_id in flag_ids if flag_id is not None]
+        for chunk in _chunks(wanted, IN_CHUNK):
+            query = select(FlagEvent.flag_id, FlagEvent.id, FlagEvent.action).where(col(FlagEvent.flag_id).in_(chunk))
+            for flag_id, event_id, action in session.exec(query):
+                if flag_id not in latest or event_id > latest[flag_id][0]:
+                    latest[flag_id] = (event_id, action)
+        return {flag_id: action for flag_id, (_, action) in latest.items()}
+
+    def apply_flag_changes(self, changes: Sequence[lifecycle.Change]) -> list[lifecycle.Change]:
+        """Apply lifecycle changes in one transaction; returns those that applied (the others lost a race)."""
+        with self.engine.begin() as connection:
+            return _apply_changes_to_flags(connection, changes)
+
+    def close_flag(self, flag_id: int, *, status: str, note: str, actor: str, now: datetime) -> Flag:
+        """A person resolves or dismisses an open flag. Exactly one of two racing closes wins."""
+        change = lifecycle.closed_by_hand(flag_id, status, note, actor, now)
+        with self.session() as session:
+            flag = session.get(Flag, flag_id)
+            if flag is None:
+                raise lifecycle.FlagStateError(f"there is no flag {flag_id}")
+            if not _apply_changes_to_flags(session.connection(), [change]):
+                session.rollback()
+                session.expire_all()
+                current = session.get(Flag, flag_id)
+                raise lifecycle.FlagStateError(f"flag {flag_id} is already {current.status if current else 'gone'}")
+            session.commit()
+            session.expire_all()
+            closed = session.get(Flag, flag_id)
+            assert closed is not None
+            return closed
+
+    def open_flags_with_owner_replies(self) -> list[tuple[Flag, Comment, Comment | None]]:
+        """Every open flag, its comment, and the organisation's earliest reply to it on the same account."""
+        with self.session() as session:
+            open_flags = list(
+                session.exec(
+                    select(Flag, Comment).join(Comment, col(Comment.id) == Flag.comment_id).where(Flag.status == "open")
+                )
+            )
+            replies = _owner_replies(session, [comment for _, comment in open_flags])
+            return [
+                (flag, comment, replies.get((comment.account_id, comment.external_id))) for flag, comment in open_flags
+            ]
+
+    def flag_history(self, flag_id: int) -> tuple[Flag, list[FlagEvent], list[NotificationLog]] | None:
+        with self.session() as session:
+            flag = session.get(Flag, flag_id)
+            if flag is None:
+                return None
+            events = session.exec(select(FlagEvent).where(FlagEvent.flag_id == flag_id).order_by(col(FlagEvent.id)))
+            sent = session.exec(
+                select(NotificationLog).where(NotificationLog.flag_id == flag_id).order_by(col(NotificationLog.id))
+            )
+            return flag, list(events), list(sent)
 
     def verdict(self, comment_id: int) -> Verdict | None:
         with self.session() as session:
@@ -420,32 +490,46 @@ def _verdict_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dic
     }
 
 
-def _new_flag_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dict[str, Any]:
-    return {
-        "comment_id": comment_id,
-        "severity": verdict.severity,
-        "categories": list(verdict.categories),
-        "status": "open",
-        "created_at": now,
-        "updated_at": now,
-        "resolved_at": None,
-        "resolution": None,
-    }
+def _apply_changes_to_flags(connection: Connection, changes: Sequence[lifecycle.Change]) -> list[lifecycle.Change]:
+    """Each change as a conditional UPDATE; its event is written only when the UPDATE took."""
+    applied = []
+    for change in changes:
+        taken = connection.execute(
+            update(Flag)
+            .where(col(Flag.id) == change.flag_id, col(Flag.status) == change.expected_status)
+            .values(**change.values)
+        ).rowcount
+        if taken:
+            applied.append(change)
+    if applied:
+        connection.execute(insert(FlagEvent.__table__), [change.event for change in applied])  # type: ignore[arg-type]
+    return applied
 
 
-def _updated_flag(flag: Flag, verdict: VerdictLike, now: datetime) -> Flag:
-    """The comment's existing flag after its comment was classified again."""
-    if verdict.flagged and verdict.severity is not None:
-        flag.severity = verdict.severity
-        flag.categories = list(verdict.categories)
-        flag.updated_at = now
-        return flag
-    if flag.status == "open":
-        flag.status = "resolved"
-        flag.resolution = "The comment was edited and is no longer flagged."
-        flag.resolved_at = now
-        flag.updated_at = now
-    return flag
+def _owner_replies(session: Session, comments: list[Comment]) -> dict[tuple[int, str], Comment]:
+    """The organisation's earliest reply to each of these comments, on the comment's own account."""
+    earliest: dict[tuple[int, str], Comment] = {}
+    by_account: dict[int, list[str]] = {}
+    for comment in comments:
+        if not comment.hidden:
+            by_account.setdefault(comment.account_id, []).append(comment.external_id)
+    for account_id, external_ids in by_account.items():
+        for chunk in _chunks(external_ids, IN_CHUNK):
+            query = select(Comment).where(
+                Comment.account_id == account_id,
+                col(Comment.by_owner).is_(True),
+                col(Comment.parent_external_id).in_(chunk),
+            )
+            for reply in session.exec(query):
+                key = (account_id, reply.parent_external_id or "")
+                known = earliest.get(key)
+                if known is None or _written(reply) < _written(known):
+                    earliest[key] = reply
+    return earliest
+
+
+def _written(comment: Comment) -> datetime:
+    return comment.created_at or datetime.min.replace(tzinfo=UTC)
 
 
 def _by_key(session: Session, model: type[Any], column: Any, keys: list[int]) -> dict[int, Any]:
