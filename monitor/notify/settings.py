@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.durations import Duration
 from monitor.secrets import Secret
@@ -23,7 +23,14 @@ class SmtpSettings(Strict):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: Secret | None = None
     password: Secret | None = None
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)  # each read or write
+    deadline: Duration = timedelta(minutes=5)  # the whole conversation, greeting to goodbye
+
+    @model_validator(mode="after")
+    def _deadline_covers_a_step(self) -> SmtpSettings:
+        if self.deadline.total_seconds() < self.timeout:
+            raise ValueError("deadline: must be at least timeout (the deadline covers the whole conversation)")
+        return self
 
 
 class WebhookSettings(Strict):
