@@ -112,6 +112,8 @@ class Service:
         """Block until SIGTERM or SIGINT, then finish the running step and return."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
+        for warning in self.settings.warnings:
+            self.log.warning("risky setting", warning=warning)
         self.heartbeat_job()
         self.schedule()
         metrics_server = None
