@@ -165,3 +165,14 @@ def test_purge_on_demand_reports_the_count(app: App, capsys: pytest.CaptureFixtu
 def test_purge_refuses_a_limit_that_is_not_a_positive_number_of_days(app: App, days: str) -> None:
     with pytest.raises(SystemExit):
         run(app, "purge", "--older-than", days)
+
+
+def test_l6_exporting_onto_an_existing_readable_file_makes_it_the_owners_only(
+    app: App, stocked: Store, tmp_path: Path
+) -> None:
+    target = tmp_path / "everything.jsonl"
+    target.write_text("", encoding="utf-8")
+    target.chmod(0o644)
+    assert run(app, "export", "--format", "jsonl", "--output", str(target)) == 0
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 4
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
