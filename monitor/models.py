@@ -63,7 +63,8 @@ class Post(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    # Ids are unique per account, not per platform: two blogs or two Mastodon servers reuse the same ids.
+    __table_args__ = (UniqueConstraint("account_id", "external_id", name="uq_comment_account_external_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -109,6 +110,7 @@ class Flag(SQLModel, table=True):
     updated_at: datetime | None = utc_column()
     resolved_at: datetime | None = utc_column()
     resolution: str | None = Field(default=None, sa_column=Column(Text))
+    reopened_at: datetime | None = utc_column()  # sends before this told of the flag before it reopened
 
 
 class NotificationLog(SQLModel, table=True):
@@ -134,7 +136,7 @@ class FlagEvent(SQLModel, table=True):
     flag_id: int = Field(foreign_key="flag.id", index=True)
     at: datetime | None = utc_column(nullable=False)
     actor: str  # a person's name, or "monitor" for automatic changes
-    action: str  # opened | resolved | dismissed | reopened | auto-resolved | severity-changed
+    action: str  # one of monitor.lifecycle.Action
     note: str | None = Field(default=None, sa_column=Column(Text))
 
 

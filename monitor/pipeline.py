@@ -20,7 +20,7 @@ from monitor.config import AccountConfig
 from monitor.logging import get_logger
 from monitor.models import Account
 from monitor.secrets import redact
-from monitor.store import PendingComment, Store
+from monitor.store import PendingComment, Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
@@ -135,7 +135,7 @@ class Pipeline:
     def _record_failure(self, row: Account, exc: Exception, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None
         now = self.now()
-        message = redact(str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}")
+        message = redact(str(exc) if isinstance(exc, ConnectorError) else describe_error(exc))
         outcome.error = message
         changes: dict[str, Any] = {"last_error": message}
         if isinstance(exc, AuthError):
@@ -180,7 +180,7 @@ class Pipeline:
                     author_id=comment.author_id,
                     author_name=comment.author_name,
                     is_reply=comment.parent_external_id is not None,
-                    parent_author_id=parents.get((comment.platform, comment.parent_external_id or "")),
+                    parent_author_id=parents.get((comment.account_id, comment.parent_external_id or "")),
                     by_owner=comment.by_owner,
                 )
                 contexts.append(context)
@@ -193,8 +193,8 @@ class Pipeline:
                 outcome.classified += len(verdicts)
                 outcome.flagged.update(v.categories[0] for _, v in verdicts if v.flagged and v.categories)
 
-    def _parent_authors(self, comments: list[PendingComment]) -> dict[tuple[str, str], str | None]:
-        wanted = {(c.platform, c.parent_external_id) for c in comments if c.parent_external_id}
+    def _parent_authors(self, comments: list[PendingComment]) -> dict[tuple[int, str], str | None]:
+        wanted = {(c.account_id, c.parent_external_id) for c in comments if c.parent_external_id}
         return self.store.authors_of(wanted) if wanted else {}
 
 def _iso(moment: datetime | None) -> str | None:

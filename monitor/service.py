@@ -14,11 +14,9 @@ instances never send the same alert or digest.
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import signal
-import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -29,15 +27,18 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import DBAPIError
 
 from monitor import metrics
 from monitor.config import AccountConfig, Settings
+from monitor.instances import is_dead, new_instance_name
 from monitor.logging import get_logger
 from monitor.notify import Notifier
 from monitor.pipeline import Pipeline
 from monitor.retention import purge_comment_text, purge_message_files
 from monitor.schedule import cron_trigger
-from monitor.store import Store
+from monitor.secrets import redact
+from monitor.store import Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -54,12 +55,14 @@ class Service:
         self.app = app
         self.settings: Settings = app.settings
         self.store: Store = app.store
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.owner = owner or new_instance_name()
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
         self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
         self.sending = threading.Lock()
+        self.alerts_wanted = threading.Event()  # a poll stored something since the last alerts step
+        self.storage_failing = False
         self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}
         self.held: set[str] = set()
         self.polling: set[str] = set()
@@ -110,6 +113,8 @@ class Service:
         """Block until SIGTERM or SIGINT, then finish the running step and return."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
+        for warning in self.settings.warnings:
+            self.log.warning("risky setting", warning=warning)
         self.heartbeat_job()
         self.schedule()
         metrics_server = None
@@ -136,7 +141,34 @@ class Service:
 
     # Jobs
 
+    @contextmanager
+    def _job(self, name: str) -> Iterator[None]:
+        """Run one job's step; a failure is logged as one redacted line, and a database that refuses
+        writes is reported once when it starts and once when it ends."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if not self.storage_failing:
+                self.storage_failing = True
+                self.log.error(
+                    "the database cannot be written",
+                    job=name,
+                    error=redact(describe_error(exc)),
+                    hint="comments stay on the platform and are stored, classified and sent once it can",
+                )
+            return
+        except Exception as exc:  # a bug: this job's step fails, the service goes on
+            self.log.error("job failed", job=name, error=redact(describe_error(exc)))
+            return
+        if self.storage_failing and name.startswith("poll"):
+            self.storage_failing = False
+            self.log.info("the database can be written again", job=name)
+
     def poll_job(self, account: AccountConfig) -> None:
+        with self._job(f"poll {account.name}"):
+            self._poll(account)
+
+    def _poll(self, account: AccountConfig) -> None:
         if self.stop.is_set() or not self._renew(account.name):
             return
         with self.polling_lock:
@@ -160,10 +192,26 @@ class Service:
         self.after_poll()
 
     def after_poll(self) -> None:
-        """Resolve what the organisation already answered, then send what cannot wait."""
+        """Resolve what the organisation already answered, then send what cannot wait.
+
+        A poll never waits for another thread's send: it leaves word, and the
+        thread that is sending looks again before it lets go of the lock.
+        """
+        self.alerts_wanted.set()
+        while self.alerts_wanted.is_set() and not self.stop.is_set():
+            if not self.sending.acquire(blocking=False):
+                return
+            try:
+                while self.alerts_wanted.is_set() and not self.stop.is_set():
+                    self.alerts_wanted.clear()
+                    self._resolve_and_alert()
+            finally:
+                self.sending.release()
+
+    def _resolve_and_alert(self) -> None:
         from monitor.notify.resolution import auto_resolve
 
-        with self.notifier_lease() as ours:
+        with self._lease() as ours:
             if not ours:
                 return
             auto_resolve(self.store, self.app.now(), self.settings.organisation.zone)
@@ -172,6 +220,10 @@ class Service:
             self.log.error("urgent alert not delivered", error=failure)
 
     def digest_job(self) -> None:
+        with self._job("digest"):
+            self._digest()
+
+    def _digest(self) -> None:
         with self.notifier_lease() as ours:
             if not ours:
                 return
@@ -180,6 +232,10 @@ class Service:
             self.log.error("digest not delivered", error=failure)
 
     def retention_job(self) -> None:
+        with self._job("retention"):
+            self._retention()
+
+    def _retention(self) -> None:
         days = self.settings.retention.comment_text_days
         if days is None:
             return
@@ -192,10 +248,15 @@ class Service:
             self.log.info("comment text removed under the retention setting", comments=purged, files=files, days=days)
 
     def heartbeat_job(self) -> None:
+        with self._job("heartbeat"):
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
         """Renew this instance's leases, and take up its fair share of the accounts."""
         if self.stop.is_set():
             return
         now = self.app.now()
+        self.release_dead_leases(now)
         self.store.acquire_lease(f"instance:{self.owner}", self.owner, self.lease_ttl, now)
         holders = self.store.lease_holders(now)
         instances = {owner for name, owner in holders.items() if name.startswith("instance:")} | {self.owner}
@@ -216,6 +277,13 @@ class Service:
 
     # Leases
 
+    def release_dead_leases(self, now: datetime) -> None:
+        """Free at once the leases of instances on this host that were killed, rather than wait for them to expire."""
+        for owner in sorted(set(self.store.lease_holders(now).values())):
+            if is_dead(owner, self.owner):
+                for name in self.store.release_leases_of(owner):
+                    self.log.warning("lease of a stopped instance released", lease=name, owner=owner)
+
     def take_account(self, name: str) -> bool:
         """Hold the account's lease (for a poll on demand); False when a running instance holds it."""
         return self._renew(name)
@@ -234,16 +302,45 @@ class Service:
 
         The lock comes first: the database lease is re-entrant for its owner, so
         it keeps other instances out but not this instance's other threads. The
-        lease outlives a slow send (retries with backoff) several times over.
+        wait for the lock is bounded by the longest a send can take (every
+        attempt to its deadline, with the waits between), and ends early when
+        the service stops; the lease outlives such a send several times over.
         """
-        with self.sending:
-            ttl = max(self.lease_ttl, NOTIFIER_LEASE_TTL)
-            ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, ttl, self.app.now())
-            try:
+        if not self._acquire_sending():
+            self.log.warning("another thread's send outlasted its deadline; skipped this step")
+            yield False
+            return
+        try:
+            with self._lease() as ours:
                 yield ours
-            finally:
-                if ours:
-                    self.store.release_lease(NOTIFIER_LEASE, self.owner)
+        finally:
+            self.sending.release()
+
+    def _acquire_sending(self) -> bool:
+        budget = time.monotonic() + self.send_budget()
+        while not self.stop.is_set():
+            if self.sending.acquire(timeout=min(1.0, max(0.0, budget - time.monotonic()))):
+                return True
+            if time.monotonic() >= budget:
+                return False
+        return False
+
+    def send_budget(self) -> float:
+        """The longest one send can take: every attempt to its SMTP deadline, and the waits between."""
+        notify = self.settings.notify
+        attempts = notify.retry_attempts
+        backoff = notify.retry_backoff.total_seconds() * (2 ** (attempts - 1) - 1)
+        return attempts * notify.smtp.deadline.total_seconds() + backoff
+
+    @contextmanager
+    def _lease(self) -> Iterator[bool]:
+        ttl = max(self.lease_ttl, NOTIFIER_LEASE_TTL)
+        ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, ttl, self.app.now())
+        try:
+            yield ours
+        finally:
+            if ours:
+                self.store.release_lease(NOTIFIER_LEASE, self.owner)
 
     def release_leases(self) -> None:
         for name in list(self.held):

@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, event, insert, or_, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from connectors.base import Batch
+from connectors.base import Batch, encodable
 from connectors.base import Comment as FetchedComment
-from monitor.models import Account, Bookmark, Comment, Flag, Lease, Post, Verdict
+from monitor import lifecycle
+from monitor.models import (
+    Account,
+    Bookmark,
+    Comment,
+    Flag,
+    FlagEvent,
+    JobStatus,
+    Lease,
+    NotificationLog,
+    Post,
+    Verdict,
+)
 
 IN_CHUNK = 500
+HEALTH_PROBE = "health-probe"
+REPLACEMENT = "\ufffd"
+COMMENT_TEXT_FIELDS = (
+    "external_id",
+    "text",
+    "post_id",
+    "post_url",
+    "post_title",
+    "parent_id",
+    "author_id",
+    "author_name",
+    "permalink",
+)
 
 
 class VerdictLike(Protocol):
@@ -50,12 +77,23 @@ class SaveResult:
     unchanged: int
 
 
+def describe_error(exc: BaseException) -> str:
+    """A database error in one line, without its SQL or parameters; anything else as type and message."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        reason = str(exc.orig).strip().splitlines()
+        return f"database error: {type(exc.orig).__name__}: {reason[0] if reason else 'no reason given'}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Parameters carry comment text: an error message must never show them.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -70,6 +108,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # PostgreSQL refuses NUL in text (SQLite keeps it, and so keeps a comment exactly as written).
+        self.refuses_nul = self.engine.dialect.name == "postgresql"
 
     def create_schema(self) -> None:
         """Bring the database to the current schema (migrations; a new database is created)."""
@@ -129,6 +169,25 @@ class Store:
                 session.add(account)
                 session.commit()
 
+    def probe_write(self, now: datetime) -> None:
+        """Write and commit one small row; raises when the database cannot be written (a full disk)."""
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                update(JobStatus).where(col(JobStatus.name) == HEALTH_PROBE).values(last_run_at=now)
+            ).rowcount
+            if not taken:
+                connection.execute(insert(JobStatus).values(name=HEALTH_PROBE, last_run_at=now))
+
+    def disk_space(self) -> tuple[int, int] | None:
+        """(free, total) bytes of the file system that holds a SQLite database; None for a server database."""
+        if not self.url.startswith("sqlite:///") or ":memory:" in self.url:
+            return None
+        try:
+            usage = shutil.disk_usage(Path(self.url.removeprefix("sqlite:///")).parent)
+        except OSError:
+            return None
+        return usage.free, usage.total
+
     def bookmark(self, account_id: int) -> dict[str, Any] | None:
         with self.session() as session:
             row = session.get(Bookmark, account_id)
@@ -165,6 +224,13 @@ class Store:
         with self.engine.begin() as connection:
             connection.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.owner) == owner))
 
+    def release_leases_of(self, owner: str) -> list[str]:
+        """Free every lease ``owner`` holds (an instance known to have stopped); returns their names."""
+        with self.engine.begin() as connection:
+            names = [name for (name,) in connection.execute(select(Lease.name).where(col(Lease.owner) == owner))]
+            connection.execute(delete(Lease).where(col(Lease.owner) == owner))
+        return sorted(names)
+
     def lease_holders(self, now: datetime) -> dict[str, str]:
         """Unexpired leases: name → owner."""
         with self.session() as session:
@@ -175,11 +241,12 @@ class Store:
 
     def save_batch(self, account_id: int, platform: str, batch: Batch, now: datetime) -> SaveResult:
         """Upsert the batch's comments and posts, and move the bookmark, in one transaction."""
-        incoming = {comment.external_id: comment for comment in batch.comments}
+        storable = [_storable_comment(comment, self.refuses_nul) for comment in batch.comments]
+        incoming = {comment.external_id: comment for comment in storable}
         edited = 0
         with self.session() as session:
             posts = self._upsert_posts(session, account_id, incoming.values())
-            existing = self._existing_comments(session, platform, list(incoming))
+            existing = self._existing_comments(session, account_id, list(incoming))
             new_rows = []
             for external_id, fetched in incoming.items():
                 row = existing.get(external_id)
@@ -193,7 +260,7 @@ class Store:
                 session.connection().execute(insert(Comment.__table__), new_rows)  # type: ignore[arg-type]
             new = len(new_rows)
             if batch.bookmark is not None:
-                self._set_bookmark(session, account_id, batch.bookmark, now)
+                self._set_bookmark(session, account_id, _storable(batch.bookmark, self.refuses_nul), now)
             session.commit()
         return SaveResult(new=new, edited=edited, unchanged=len(incoming) - new - edited)
 
@@ -230,10 +297,10 @@ class Store:
         return ids
 
     @staticmethod
-    def _existing_comments(session: Session, platform: str, external_ids: list[str]) -> dict[str, Comment]:
+    def _existing_comments(session: Session, account_id: int, external_ids: list[str]) -> dict[str, Comment]:
         found: dict[str, Comment] = {}
         for chunk in _chunks(external_ids, IN_CHUNK):
-            query = select(Comment).where(Comment.platform == platform, col(Comment.external_id).in_(chunk))
+            query = select(Comment).where(Comment.account_id == account_id, col(Comment.external_id).in_(chunk))
             for row in session.exec(query):
                 found[row.external_id] = row
         return found
@@ -260,19 +327,21 @@ class Store:
             rows = connection.execute(query.order_by(col(Comment.id)).limit(limit))
             return [PendingComment(*row) for row in rows]
 
-    def authors_of(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """The author id of each stored comment named by (platform, external id)."""
-        by_platform: dict[str, list[str]] = {}
-        for platform, external_id in keys:
-            by_platform.setdefault(platform, []).append(external_id)
-        found: dict[tuple[str, str], str | None] = {}
+    def authors_of(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], str | None]:
+        """The author id of each stored comment named by (account id, external id)."""
+        by_account: dict[int, list[str]] = {}
+        for account_id, external_id in keys:
+            by_account.setdefault(account_id, []).append(external_id)
+        found: dict[tuple[int, str], str | None] = {}
         with self.engine.connect() as connection:
-            for platform, external_ids in by_platform.items():
+            for account_id, external_ids in by_account.items():
                 for chunk in _chunks(external_ids, IN_CHUNK):
                     query = select(Comment.external_id, Comment.author_id).where(
-                        Comment.platform == platform, col(Comment.external_id).in_(chunk)
+                        Comment.account_id == account_id, col(Comment.external_id).in_(chunk)
                     )
-                    found.update({(platform, external_id): author for external_id, author in connection.execute(query)})
+                    found.update(
+                        {(account_id, external_id): author for external_id, author in connection.execute(query)}
+                    )
         return found
 
     def iter_comments(self, batch_size: int = 1000) -> Iterator[Comment]:
@@ -303,21 +372,22 @@ class Store:
         """Store one verdict and open, update or close the comment's flag. Returns the open flag."""
         return self.save_verdicts([(comment_id, verdict)], now)[0]
 
-    def save_verdicts(
-        self, verdicts: Sequence[tuple[int, VerdictLike]], now: datetime
-    ) -> list[Flag | None]:
+    def save_verdicts(self, verdicts: Sequence[tuple[int, VerdictLike]], now: datetime) -> list[Flag | None]:
         """Store verdicts in one transaction; for each, the comment's open flag or None.
 
-        New verdicts go in with one executemany and the comments are marked
-        classified with one UPDATE; only re-classified comments and flags are
-        handled row by row.
+        New verdicts and flags go in with one executemany each and the comments
+        are marked classified with one UPDATE. A comment that already had a
+        verdict was edited: its flag changes as monitor.lifecycle says, with
+        its event, in the same transaction.
         """
         ids = [comment_id for comment_id, _ in verdicts]
         with self.session() as session:
             rows = _by_key(session, Verdict, Verdict.comment_id, ids)
             flags = _by_key(session, Flag, Flag.comment_id, ids)
+            closers = self._closing_actions(session, [flag.id for flag in flags.values() if flag.status != "open"])
             new_verdicts: list[dict[str, Any]] = []
             new_flags: list[dict[str, Any]] = []
+            changes: list[lifecycle.Change] = []
             for comment_id, verdict in verdicts:
                 values = _verdict_values(comment_id, verdict, now)
                 row = rows.get(comment_id)
@@ -329,23 +399,89 @@ class Store:
                     session.add(row)
                 flag = flags.get(comment_id)
                 if flag is None and verdict.flagged and verdict.severity is not None:
-                    new_flags.append(_new_flag_values(comment_id, verdict, now))
-                elif flag is not None:
-                    session.add(_updated_flag(flag, verdict, now))
+                    new_flags.append(lifecycle.opened(comment_id, verdict, now))
+                elif flag is not None and (change := lifecycle.reclassified(flag, verdict, closers.get(flag.id), now)):
+                    changes.append(change)
+            session.flush()
             connection = session.connection()
             if new_verdicts:
                 connection.execute(insert(Verdict.__table__), new_verdicts)  # type: ignore[arg-type]
             if new_flags:
                 connection.execute(insert(Flag.__table__), new_flags)  # type: ignore[arg-type]
+                opened = _by_key(session, Flag, Flag.comment_id, [values["comment_id"] for values in new_flags])
+                flags.update(opened)
+                events = [lifecycle.opened_event(flag.id, flag.severity, now) for flag in opened.values()]
+                connection.execute(insert(FlagEvent.__table__), events)  # type: ignore[arg-type]
+            _apply_changes_to_flags(connection, changes)
             for chunk in _chunks(ids, IN_CHUNK):
                 connection.execute(update(Comment).where(col(Comment.id).in_(chunk)).values(classified_at=now))
             session.commit()
-            if new_flags:
-                flags.update(_by_key(session, Flag, Flag.comment_id, [values["comment_id"] for values in new_flags]))
+            if changes:
+                session.expire_all()
+                flags.update(_by_key(session, Flag, Flag.comment_id, ids))
             return [
                 flag if (flag := flags.get(comment_id)) is not None and flag.status == "open" else None
                 for comment_id in ids
             ]
+
+    @staticmethod
+    def _closing_actions(session: Session, flag_ids: list[int | None]) -> dict[int, str]:
+        """The action of each flag's latest event (for a closed flag: what closed it)."""
+        latest: dict[int, tuple[int, str]] = {}
+        wanted = [flag_id for flag_id in flag_ids if flag_id is not None]
+        for chunk in _chunks(wanted, IN_CHUNK):
+            query = select(FlagEvent.flag_id, FlagEvent.id, FlagEvent.action).where(col(FlagEvent.flag_id).in_(chunk))
+            for flag_id, event_id, action in session.exec(query):
+                if flag_id not in latest or event_id > latest[flag_id][0]:
+                    latest[flag_id] = (event_id, action)
+        return {flag_id: action for flag_id, (_, action) in latest.items()}
+
+    def apply_flag_changes(self, changes: Sequence[lifecycle.Change]) -> list[lifecycle.Change]:
+        """Apply lifecycle changes in one transaction; returns those that applied (the others lost a race)."""
+        with self.engine.begin() as connection:
+            return _apply_changes_to_flags(connection, changes)
+
+    def close_flag(self, flag_id: int, *, status: str, note: str, actor: str, now: datetime) -> Flag:
+        """A person resolves or dismisses an open flag. Exactly one of two racing closes wins."""
+        change = lifecycle.closed_by_hand(flag_id, status, note, actor, now)
+        with self.session() as session:
+            flag = session.get(Flag, flag_id)
+            if flag is None:
+                raise lifecycle.FlagStateError(f"there is no flag {flag_id}")
+            if not _apply_changes_to_flags(session.connection(), [change]):
+                session.rollback()
+                session.expire_all()
+                current = session.get(Flag, flag_id)
+                raise lifecycle.FlagStateError(f"flag {flag_id} is already {current.status if current else 'gone'}")
+            session.commit()
+            session.expire_all()
+            closed = session.get(Flag, flag_id)
+            assert closed is not None
+            return closed
+
+    def open_flags_with_owner_replies(self) -> list[tuple[Flag, Comment, Comment | None]]:
+        """Every open flag, its comment, and the organisation's earliest reply to it on the same account."""
+        with self.session() as session:
+            open_flags = list(
+                session.exec(
+                    select(Flag, Comment).join(Comment, col(Comment.id) == Flag.comment_id).where(Flag.status == "open")
+                )
+            )
+            replies = _owner_replies(session, [comment for _, comment in open_flags])
+            return [
+                (flag, comment, replies.get((comment.account_id, comment.external_id))) for flag, comment in open_flags
+            ]
+
+    def flag_history(self, flag_id: int) -> tuple[Flag, list[FlagEvent], list[NotificationLog]] | None:
+        with self.session() as session:
+            flag = session.get(Flag, flag_id)
+            if flag is None:
+                return None
+            events = session.exec(select(FlagEvent).where(FlagEvent.flag_id == flag_id).order_by(col(FlagEvent.id)))
+            sent = session.exec(
+                select(NotificationLog).where(NotificationLog.flag_id == flag_id).order_by(col(NotificationLog.id))
+            )
+            return flag, list(events), list(sent)
 
     def verdict(self, comment_id: int) -> Verdict | None:
         with self.session() as session:
@@ -357,6 +493,32 @@ class Store:
             if status is not None:
                 query = query.where(Flag.status == status)
             return list(session.exec(query))
+
+
+def storable_text(value: str, refuses_nul: bool) -> str:
+    """Text the database accepts: no lone surrogates (UTF-8 has none), and U+FFFD for NUL where it is refused."""
+    if refuses_nul and "\x00" in value:
+        value = value.replace("\x00", REPLACEMENT)
+    return value if value.isascii() else encodable(value)
+
+
+def _storable_comment(comment: FetchedComment, refuses_nul: bool) -> FetchedComment:
+    changes = {
+        name: cleaned
+        for name in COMMENT_TEXT_FIELDS
+        if isinstance(value := getattr(comment, name), str) and (cleaned := storable_text(value, refuses_nul)) != value
+    }
+    return replace(comment, **changes) if changes else comment
+
+
+def _storable(value: Any, refuses_nul: bool) -> Any:
+    if isinstance(value, str):
+        return storable_text(value, refuses_nul)
+    if isinstance(value, dict):
+        return {_storable(key, refuses_nul): _storable(item, refuses_nul) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item, refuses_nul) for item in value]
+    return value
 
 
 def _new_comment_values(
@@ -420,32 +582,46 @@ def _verdict_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dic
     }
 
 
-def _new_flag_values(comment_id: int, verdict: VerdictLike, now: datetime) -> dict[str, Any]:
-    return {
-        "comment_id": comment_id,
-        "severity": verdict.severity,
-        "categories": list(verdict.categories),
-        "status": "open",
-        "created_at": now,
-        "updated_at": now,
-        "resolved_at": None,
-        "resolution": None,
-    }
+def _apply_changes_to_flags(connection: Connection, changes: Sequence[lifecycle.Change]) -> list[lifecycle.Change]:
+    """Each change as a conditional UPDATE; its event is written only when the UPDATE took."""
+    applied = []
+    for change in changes:
+        taken = connection.execute(
+            update(Flag)
+            .where(col(Flag.id) == change.flag_id, col(Flag.status) == change.expected_status)
+            .values(**change.values)
+        ).rowcount
+        if taken:
+            applied.append(change)
+    if applied:
+        connection.execute(insert(FlagEvent.__table__), [change.event for change in applied])  # type: ignore[arg-type]
+    return applied
 
 
-def _updated_flag(flag: Flag, verdict: VerdictLike, now: datetime) -> Flag:
-    """The comment's existing flag after its comment was classified again."""
-    if verdict.flagged and verdict.severity is not None:
-        flag.severity = verdict.severity
-        flag.categories = list(verdict.categories)
-        flag.updated_at = now
-        return flag
-    if flag.status == "open":
-        flag.status = "resolved"
-        flag.resolution = "The comment was edited and is no longer flagged."
-        flag.resolved_at = now
-        flag.updated_at = now
-    return flag
+def _owner_replies(session: Session, comments: list[Comment]) -> dict[tuple[int, str], Comment]:
+    """The organisation's earliest reply to each of these comments, on the comment's own account."""
+    earliest: dict[tuple[int, str], Comment] = {}
+    by_account: dict[int, list[str]] = {}
+    for comment in comments:
+        if not comment.hidden:
+            by_account.setdefault(comment.account_id, []).append(comment.external_id)
+    for account_id, external_ids in by_account.items():
+        for chunk in _chunks(external_ids, IN_CHUNK):
+            query = select(Comment).where(
+                Comment.account_id == account_id,
+                col(Comment.by_owner).is_(True),
+                col(Comment.parent_external_id).in_(chunk),
+            )
+            for reply in session.exec(query):
+                key = (account_id, reply.parent_external_id or "")
+                known = earliest.get(key)
+                if known is None or _written(reply) < _written(known):
+                    earliest[key] = reply
+    return earliest
+
+
+def _written(comment: Comment) -> datetime:
+    return comment.created_at or datetime.min.replace(tzinfo=UTC)
 
 
 def _by_key(session: Session, model: type[Any], column: Any, keys: list[int]) -> dict[int, Any]:

@@ -29,6 +29,8 @@ def check(args: argparse.Namespace, app: App) -> int:
     else:
         print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
     problems = len(missing)
+    for warning in settings.warnings:
+        print(f"warning: {warning}")
     for account in settings.accounts:
         if settings.missing_secrets([account]):
             print(f"  {account.name} ({account.platform}): not checked; a secret it needs is missing (above)")

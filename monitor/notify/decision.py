@@ -27,6 +27,7 @@ class FlagFacts:
     id: int
     status: str
     severity: str
+    reopened_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class Decision:
 def decide(flag: FlagFacts, sent: Sent | None, policy: Policy, now: datetime) -> Decision:
     if flag.status != "open":
         return Decision(Action.NEVER, f"the flag is {flag.status}")
+    if sent is not None and flag.reopened_at is not None and sent.sent_at < flag.reopened_at:
+        sent = None  # what was sent told of the flag before it closed; its reopening is news
     if sent is None:
         if policy.alerts_at_once(flag.severity):
             return Decision(Action.ALERT, f"{flag.severity} and not yet alerted")

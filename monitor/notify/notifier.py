@@ -23,7 +23,7 @@ from monitor.notify import log
 from monitor.notify.channels import Channel, Outgoing
 from monitor.notify.content import Message, build_alert, build_digest
 from monitor.notify.decision import Action, Policy, Sent, decide, plan_alerts
-from monitor.notify.export import csv_text
+from monitor.notify.export import COMPACT_TEXT_CHARS, TEXT_CHARS, csv_text
 from monitor.notify.files import FileChannel, write_html, write_message_files
 from monitor.notify.present import Presenter, account_hosts
 from monitor.notify.records import FlagRecord, load_flags
@@ -82,9 +82,10 @@ class Notifier:
         self.sleep = sleep if stop is None else stop.wait
         self.policy = Policy.from_settings(self.config)
         self.presenter = presenter_for(settings)
-        self.channels = list(channels) if channels is not None else channels_for(settings, http)
+        self.channels = list(channels) if channels is not None else channels_for(settings, http, self.stop)
         self.log = get_logger(component="notify")
         self._failing: dict[tuple[str, str], str] = {}
+        self._too_large = False  # the last delivery failed on the message's size
 
     @property
     def organisation(self) -> str:
@@ -121,6 +122,23 @@ class Notifier:
         if not report.sent and not report.failures:
             report.skipped = "nothing new to alert, or the hourly alert limit is used up"
         return report
+
+    def overdue_alerts(self, grace: timedelta) -> dict[tuple[str, str], list[datetime]]:
+        """Per (channel, recipient), since when each urgent flag due an alert longer than ``grace`` has waited."""
+        if not self.config.urgent_alerts or not self.channels:
+            return {}
+        now = self.now()
+        records = load_flags(self.store, severities=self.policy.alert_severities)
+        found: dict[tuple[str, str], list[datetime]] = {}
+        for channel, recipient in self._targets():
+            sent = log.sent_entries(self.store, channel.name, recipient)
+            for record in records:
+                waiting_since = record.reopened_at or record.flagged_at
+                if waiting_since is None or now - waiting_since <= grace:
+                    continue
+                if decide(record.facts, sent.get(record.flag_id), self.policy, now).action is Action.ALERT:
+                    found.setdefault((channel.name, recipient), []).append(waiting_since)
+        return found
 
     # Digests
 
@@ -207,6 +225,16 @@ class Notifier:
     def _send(self, channel: Channel, recipient: str, plan: _Plan, now: datetime, report: SendReport) -> bool:
         outgoing = self._outgoing(plan, recipient, now)
         failure = self._deliver(channel, recipient, outgoing)
+        if failure is not None and self._too_large and outgoing.attachment is not None:
+            smaller = self._outgoing(plan, recipient, now, text_chars=COMPACT_TEXT_CHARS)
+            self.log.warning(
+                "message too large for the server; sending one with shorter comment texts",
+                channel=channel.name,
+                recipient=recipient,
+                bytes_refused=len(outgoing.attachment),
+            )
+            outgoing = smaller
+            failure = self._deliver(channel, recipient, outgoing)
         if failure is not None:
             report.failures.append(failure)
             return False
@@ -225,21 +253,23 @@ class Notifier:
         )
         return True
 
-    def _outgoing(self, plan: _Plan, recipient: str, now: datetime) -> Outgoing:
+    def _outgoing(self, plan: _Plan, recipient: str, now: datetime, text_chars: int = TEXT_CHARS) -> Outgoing:
         message = plan.message
         marks = plan.marks if plan.kinds else [(int(now.timestamp()) // 86400, 0)]
         message_id = stable_message_id(message.kind, recipient, marks, self.config.sender)
-        attachment = csv_text(message.records, self.presenter) if message.not_shown else None
+        attachment = csv_text(message.records, self.presenter, text_chars=text_chars) if message.not_shown else None
         return Outgoing(message=message, message_id=message_id, date=now, attachment=attachment)
 
     def _deliver(self, channel: Channel, recipient: str, outgoing: Outgoing) -> str | None:
         """Deliver with retries. Returns None once accepted, else what went wrong."""
         attempts = self.config.retry_attempts
         backoff = self.config.retry_backoff.total_seconds()
+        self._too_large = False
         for attempt in range(1, attempts + 1):
             try:
                 channel.deliver(outgoing, recipient)
             except NotifyError as exc:
+                self._too_large = exc.too_large
                 if exc.permanent or attempt == attempts:
                     return self._failed(channel, recipient, exc, attempt)
                 self.sleep(backoff * 2 ** (attempt - 1))
@@ -287,11 +317,13 @@ def presenter_for(settings: Settings) -> Presenter:
     )
 
 
-def channels_for(settings: Settings, http: requests.Session | None = None) -> list[Channel]:
+def channels_for(
+    settings: Settings, http: requests.Session | None = None, stop: threading.Event | None = None
+) -> list[Channel]:
     config = settings.notify
     channels: list[Channel] = []
     if config.recipients:
-        channels.append(EmailChannel(config.smtp, config.sender, config.recipients))
+        channels.append(EmailChannel(config.smtp, config.sender, config.recipients, stop))
     if config.slack is not None:
         channels.append(SlackChannel(config.slack, http))
     if config.teams is not None:

@@ -36,10 +36,11 @@ class FlagRecord:
     post_url: str | None
     reasons: tuple[dict[str, Any], ...]
     sentiment: dict[str, float] | None
+    reopened_at: datetime | None = None
 
     @property
     def facts(self) -> FlagFacts:
-        return FlagFacts(id=self.flag_id, status=self.status, severity=self.severity)
+        return FlagFacts(id=self.flag_id, status=self.status, severity=self.severity, reopened_at=self.reopened_at)
 
 
 _COLUMNS = (
@@ -61,6 +62,7 @@ _COLUMNS = (
     Post.url,
     Verdict.reasons,
     Verdict.sentiment,
+    Flag.reopened_at,
 )
 
 
@@ -118,6 +120,7 @@ def _record(row: Any) -> FlagRecord:
         post_url,
         reasons,
         sentiment,
+        reopened_at,
     ) = row
     return FlagRecord(
         flag_id=flag_id,
@@ -138,4 +141,5 @@ def _record(row: Any) -> FlagRecord:
         post_url=post_url,
         reasons=tuple(reason for reason in reasons or () if isinstance(reason, dict)),
         sentiment=sentiment if isinstance(sentiment, dict) else None,
+        reopened_at=reopened_at,
     )

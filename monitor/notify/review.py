@@ -1,20 +1,18 @@
-"""People closing flags by hand. Every change is written to the audit trail in the same transaction."""
+"""People closing flags by hand, and reading a flag's history. The changes themselves are monitor.lifecycle's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import select
-
+from monitor.lifecycle import FlagStateError
 from monitor.models import Flag, FlagEvent, NotificationLog
 from monitor.store import Store
 
-CLOSED_BY = {"resolved": "resolved", "dismissed": "dismissed"}
+# The longest name a person may give for the audit trail.
+ACTOR_MAX = 64
 
-
-class ReviewError(Exception):
-    """The change cannot be made (no such flag, already closed, nothing said about why)."""
+ReviewError = FlagStateError
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,34 +24,24 @@ class FlagHistory:
 
 def close_flag(store: Store, flag_id: int, *, status: str, note: str, actor: str, now: datetime) -> Flag:
     """Resolve or dismiss an open flag. A dismissal records a false alarm; the note says why."""
-    if status not in CLOSED_BY:
-        raise ReviewError(f"unknown status {status!r}")
-    note = note.strip()
-    if not note:
-        raise ReviewError("say why: the note is what the audit trail keeps")
-    with store.session() as session:
-        flag = session.get(Flag, flag_id)
-        if flag is None:
-            raise ReviewError(f"there is no flag {flag_id}")
-        if flag.status != "open":
-            raise ReviewError(f"flag {flag_id} is already {flag.status}")
-        flag.status = status
-        flag.resolution = note
-        flag.resolved_at = now
-        flag.updated_at = now
-        session.add(flag)
-        session.add(FlagEvent(flag_id=flag_id, at=now, actor=actor, action=CLOSED_BY[status], note=note))
-        session.commit()
-        return flag
+    return store.close_flag(flag_id, status=status, note=note, actor=check_actor(actor), now=now)
+
+
+def check_actor(actor: str) -> str:
+    """A person's name as the audit trail keeps it; raises ReviewError for anything else."""
+    name = actor.strip()
+    if not name or len(name) > ACTOR_MAX:
+        raise ReviewError(f"--by: give a person's name of 1 to {ACTOR_MAX} characters")
+    if not all(ch.isalnum() or ch in " ._@'-" for ch in name):
+        raise ReviewError("--by: a name may hold letters, digits, spaces and . _ @ ' - only")
+    if name.lower() == "monitor":
+        raise ReviewError("--by: 'monitor' is the name of the service's own changes; give a person's name")
+    return name
 
 
 def history(store: Store, flag_id: int) -> FlagHistory:
-    with store.session() as session:
-        flag = session.get(Flag, flag_id)
-        if flag is None:
-            raise ReviewError(f"there is no flag {flag_id}")
-        events = list(session.exec(select(FlagEvent).where(FlagEvent.flag_id == flag_id).order_by(FlagEvent.id)))
-        sent = list(
-            session.exec(select(NotificationLog).where(NotificationLog.flag_id == flag_id).order_by(NotificationLog.id))
-        )
-        return FlagHistory(flag=flag, events=events, notifications=sent)
+    found = store.flag_history(flag_id)
+    if found is None:
+        raise ReviewError(f"there is no flag {flag_id}")
+    flag, events, notifications = found
+    return FlagHistory(flag=flag, events=events, notifications=notifications)

@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from connectors.base import Batch
 from connectors.base import Comment as FetchedComment
@@ -238,3 +238,43 @@ def test_a_new_revision_is_generated_from_the_models_and_needs_no_imports(
     assert "sqlmodel" not in source and "monitor." not in source
     assert migrate.upgrade(url) == "0002"
     assert schema_differences(url) == []
+
+
+def test_h5_upgrade_from_0003_keys_comments_by_account_and_completes_the_audit_trail(database_url: str) -> None:
+    first_release_database(database_url)
+    assert migrate.upgrade(database_url, to="0003") == "0003"
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO account (name, platform, status) VALUES ('blog-two', 'wordpress', 'ok')"))
+        connection.execute(text("UPDATE account SET platform = 'wordpress' WHERE name = 'page'"))
+        connection.execute(text("UPDATE comment SET platform = 'wordpress', external_id = '7'"))
+        connection.execute(text("DELETE FROM flagevent"))
+        connection.execute(
+            text(
+                "INSERT INTO flagevent (flag_id, at, actor, action, note) VALUES ((SELECT id FROM flag),"
+                " '2026-11-19 09:30:00', 'monitor', 'auto-resolved', 'Hidden on the platform')"
+            )
+        )
+    engine.dispose()
+
+    assert migrate.upgrade(database_url) == migrate.head_revision()
+
+    assert schema_differences(database_url) == []
+    store = Store(database_url)
+    try:
+        with store.session() as session:
+            trail = [(e.action, e.at, e.note) for e in session.exec(select(FlagEvent).order_by(FlagEvent.id))]
+        assert trail == [
+            ("hidden", datetime(2026, 11, 19, 9, 30, tzinfo=UTC), "Hidden on the platform"),
+            ("opened", datetime(2026, 11, 19, 8, 0, 1, tzinfo=UTC), "high"),
+        ]
+        (flag,) = store.flags()
+        assert flag.reopened_at is None
+        second = store.account("blog-two")
+        assert second is not None and second.id is not None
+        same_id = FetchedComment(external_id="7", text="Another blog's comment 7", created_at=NOW, post_id="p")
+        assert store.save_batch(second.id, "wordpress", Batch([same_id]), NOW).new == 1
+        texts = sorted(comment.text or "" for comment in store.iter_comments())
+        assert texts == ["Another blog's comment 7", "Nobody answered my complaint about the missed medication"]
+    finally:
+        store.close()

@@ -195,21 +195,47 @@ def test_only_one_of_many_concurrent_claims_wins(store: Store) -> None:
     assert results.count(True) == 1
 
 
-def test_authors_are_found_by_platform_and_id(store: Store) -> None:
+def test_authors_are_found_by_account_and_id(store: Store) -> None:
     fb = account_id(store)
     ig = store.ensure_account("insta", "instagram").id
     assert ig is not None
     store.save_batch(fb, "facebook", Batch([comment("1", author_id="fb-author")]), NOW)
     store.save_batch(ig, "instagram", Batch([comment("1", author_id="ig-author")]), NOW)
-    found = store.authors_of({("facebook", "1"), ("instagram", "1"), ("facebook", "absent")})
-    assert found == {("facebook", "1"): "fb-author", ("instagram", "1"): "ig-author"}
+    found = store.authors_of({(fb, "1"), (ig, "1"), (fb, "absent")})
+    assert found == {(fb, "1"): "fb-author", (ig, "1"): "ig-author"}
 
 
-def test_author_lookup_uses_the_platform_and_id_index(tmp_path: Path) -> None:
+def test_author_lookup_uses_the_account_and_id_index(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'plan.db'}")
     store.create_schema()
     with store.engine.connect() as connection:
         plan = connection.execute(
-            text("EXPLAIN QUERY PLAN SELECT author_id FROM comment WHERE platform = 'x' AND external_id IN ('1', '2')")
+            text("EXPLAIN QUERY PLAN SELECT author_id FROM comment WHERE account_id = 1 AND external_id IN ('1', '2')")
         ).all()
     assert "USING INDEX" in str(plan) and "SCAN comment" not in str(plan)
+
+
+def test_h5_two_blogs_with_the_same_comment_ids_do_not_collide(store: Store) -> None:
+    first = store.ensure_account("blog-one", "wordpress").id
+    second = store.ensure_account("blog-two", "wordpress").id
+    assert first is not None and second is not None
+    for _ in range(2):  # every poll, in turn: nothing flips
+        assert store.save_batch(first, "wordpress", Batch([comment("7", "first blog's words")]), NOW).edited == 0
+        assert store.save_batch(second, "wordpress", Batch([comment("7", "second blog's words")]), NOW).edited == 0
+    texts = {(row.account_id, row.text) for row in store.iter_comments()}
+    assert texts == {(first, "first blog's words"), (second, "second blog's words")}
+
+
+def test_h5_an_owner_reply_on_one_blog_does_not_resolve_a_flag_on_another(store: Store) -> None:
+    from monitor.notify.resolution import auto_resolve
+
+    first = store.ensure_account("blog-one", "wordpress").id
+    second = store.ensure_account("blog-two", "wordpress").id
+    assert first is not None and second is not None
+    store.save_batch(first, "wordpress", Batch([comment("7", "you neglected my dad")]), NOW)
+    (pending,) = store.comments_to_classify()
+    assert store.save_verdict(pending.id, FakeVerdict(True, "high", ["allegation"]), NOW) is not None
+    reply = comment("8", "Please call us", parent_id="7", by_owner=True)
+    store.save_batch(second, "wordpress", Batch([reply]), NOW)
+    assert auto_resolve(store, NOW) == 0
+    assert [flag.status for flag in store.flags()] == ["open"]
