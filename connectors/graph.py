@@ -22,11 +22,13 @@ from connectors.base import AccountSettings, Connector, OverlapMinutes, classify
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
+from connectors.versions import GRAPH_API_VERSION, GRAPH_VERSION_SETTING
 from monitor.secrets import Secret, redact
 
 # Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
 RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
 AUTH_CODES = frozenset({10, 102, 190, *range(200, 300)})
+DEPRECATED_CODE = 12  # "(#12) ... is deprecated for versions vX and higher"
 
 PAGING = NextUrl(("paging", "next"))
 
@@ -36,12 +38,24 @@ BUSY_PERCENT = 80.0
 BUSY_DELAY = (300.0, 3600.0)  # seconds at 80% and at 100% usage
 
 
+# Code 1 with this message: the same request fails again; ask for fewer records.
+TOO_MUCH_DATA_CODE = 1
+TOO_MUCH_DATA_TEXT = "reduce the amount of data"
+
+
+class TooMuchDataError(FatalError):
+    """Graph code 1, "Please reduce the amount of data you're asking for": retrying as it was cannot help.
+
+    It is not retried by the HTTP layer; a connector that can ask for less does so.
+    """
+
+
 class GraphSettings(AccountSettings):
     """Keys every Graph API account has."""
 
     access_token: Secret
     app_secret: Secret | None = None
-    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    api_version: str = Field(GRAPH_API_VERSION, pattern=r"^v\d+\.\d+$")
     lookback_days: int = Field(14, ge=1, le=365)
     overlap_minutes: OverlapMinutes = 15
 
@@ -70,6 +84,13 @@ class GraphConnector(Connector):
         message = f"{describe(response)} failed ({response.status_code}): {describe_graph_error(error)}"
         if code in AUTH_CODES:
             return AuthError(message)
+        if code == DEPRECATED_CODE:
+            return AuthError(
+                f"{message}; set {GRAPH_VERSION_SETTING} on this account to a version Meta still supports "
+                f"(this release's default is {GRAPH_API_VERSION})"
+            )
+        if code == TOO_MUCH_DATA_CODE and TOO_MUCH_DATA_TEXT in str(error.get("message") or "").lower():
+            return TooMuchDataError(message)
         if (
             code in RETRYABLE_CODES
             or error.get("is_transient") is True

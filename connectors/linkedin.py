@@ -37,6 +37,7 @@ from connectors.base import AccountSettings, Batch, Comment, Connector, as_objec
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import Offset, Page, page_list, pages
+from connectors.versions import LINKEDIN_VERSION, LINKEDIN_VERSION_SETTING
 from monitor.secrets import Secret
 
 PAGE_SIZE = 100
@@ -45,6 +46,8 @@ TITLE_LENGTH = 80
 POLL_OVERLAP = timedelta(minutes=15)
 MESSAGE_LIMIT = 200
 GONE_STATUSES = frozenset({404, 410})
+# Answered (with 400 or 426) for a LinkedIn-Version that is missing, unknown or retired.
+VERSION_CODES = frozenset({"NONEXISTENT_VERSION", "VERSION_MISSING"})
 FEED_URL = "https://www.linkedin.com/feed/update/{urn}/"
 
 _MENTION = re.compile(r"@\[([^\]]*)\]\(urn:li:[^)]*\)")
@@ -55,7 +58,7 @@ _ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 class LinkedInSettings(AccountSettings):
     access_token: Secret
     organization_urn: str = Field(pattern=r"^urn:li:organization:\d+$")
-    linkedin_version: str = Field(default="202510", pattern=r"^\d{6}$")
+    linkedin_version: str = Field(default=LINKEDIN_VERSION, pattern=r"^\d{6}$")
     lookback_days: int = Field(default=14, ge=1, le=365)
     max_posts: int = Field(default=500, ge=1, le=5000)
 
@@ -306,12 +309,24 @@ class LinkedInConnector(Connector):
             return RetryableError(f"{where}; daily limits reset at midnight UTC", wait or self._until_midnight())
         if status >= 500:
             return RetryableError(where, retry_after_seconds(response))
-        if status == 426:
-            return FatalError(f"{where}; set linkedin_version to a version LinkedIn still supports")
+        if status == 426 or self._error_code(response) in VERSION_CODES:
+            return AuthError(
+                f"{where}; LinkedIn no longer supports LinkedIn-Version {self.settings.linkedin_version}: "
+                f"set {LINKEDIN_VERSION_SETTING} on this account to a supported version "
+                f"(this release's default is {LINKEDIN_VERSION})"
+            )
         return FatalError(where)
 
     def _until_midnight(self) -> float:
         return seconds_to_midnight_utc(self.now())
+
+    @staticmethod
+    def _error_code(response: requests.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        return str(body.get("code") or "") if isinstance(body, Mapping) else ""
 
     @staticmethod
     def _detail(response: requests.Response) -> str:
