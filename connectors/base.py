@@ -14,12 +14,13 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, ClassVar
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.credentials import CredentialExpiry, CredentialStore, MemoryCredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, retry_after_seconds
 
@@ -114,6 +115,9 @@ class AccountSettings(BaseModel):
     name: str
     platform: str
     base_url: str | None = None
+    # The day the account's token expires, where the platform cannot renew it and said when
+    # (e.g. a Page token from a short-lived user token); the operator is warned 14 days ahead.
+    token_expires: date | None = None
 
 
 class Connector(ABC):
@@ -128,9 +132,12 @@ class Connector(ABC):
         settings: AccountSettings,
         http: HttpClient | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        credentials: CredentialStore | None = None,
     ) -> None:
         self.settings = settings
         self.now = now
+        self.credentials: CredentialStore = credentials if credentials is not None else MemoryCredentialStore()
         self.http = http or HttpClient(
             base_url=settings.base_url or self.default_base_url,
             classify_error=self.classify_error,
@@ -152,6 +159,17 @@ class Connector(ABC):
     @abstractmethod
     def check(self) -> str:
         """Make one cheap authenticated call; return what it saw (e.g. the page name)."""
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        """When this account's credentials stop working, where that is known.
+
+        Connectors that renew their tokens override this; otherwise it is the
+        operator's ``token_expires`` (the end of that day, UTC).
+        """
+        day = self.settings.token_expires
+        if day is None:
+            return None
+        return CredentialExpiry(datetime.combine(day, time(), UTC) + timedelta(days=1), "access token", False)
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         """Sort a response into ok (None) or one of the error kinds. Override per platform."""

@@ -36,6 +36,7 @@ from connectors.base import (
     seconds_until_header_time,
     wait_when_nearly_spent,
 )
+from connectors.credentials import CredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, retry_after_seconds
 from connectors.pagination import PageToken, pages
@@ -106,8 +107,9 @@ class BlueskyConnector(Connector):
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         sessions: dict[tuple[str, str], Session] | None = None,
+        credentials: CredentialStore | None = None,
     ) -> None:
-        super().__init__(settings, http, now)
+        super().__init__(settings, http, now, credentials=credentials)
         self.sessions = SESSIONS if sessions is None else sessions
 
     @property

@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connectors.base import (
     AccountSettings,
@@ -38,17 +39,38 @@ from connectors.base import (
     text_or_none,
     time_or_none,
 )
-from connectors.graph import PAGING, GraphConnector, GraphSettings, page_records, records_of
+from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
+from connectors.graph import PAGING, GraphConnector, GraphSettings, appsecret_proof, page_records, records_of
+from connectors.oauth import refresh_instagram
 from connectors.pagination import pages
 
 COMMENT_FIELDS = "id,text,timestamp,username,from,user,hidden"
+INSTAGRAM_LOGIN_BASE_URL = "https://graph.instagram.com"
+# Instagram renews a long-lived token only once it is a day old; it then lasts 60 days.
+RENEW_MIN_AGE = timedelta(days=1)
+RENEW_MARGIN = timedelta(days=30)
 
 
 class InstagramSettings(GraphSettings):
+    """``login = "instagram"``: a token from Instagram Login (graph.instagram.com), renewed by the monitor.
+
+    ``login = "facebook"`` (the default): a token from Facebook Login for the
+    Page the account is linked to, on graph.facebook.com; it cannot be renewed
+    here (set ``token_expires`` when it has an expiry).
+    """
+
     ig_user_id: str = Field(min_length=1)
+    login: Literal["facebook", "instagram"] = "facebook"
     watch_days: int = Field(90, ge=1, le=3650)
     media_limit: int = Field(100, ge=1, le=100)
     comments_limit: int = Field(25, ge=1, le=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _instagram_host(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("login") == "instagram" and not data.get("base_url"):
+            return {**data, "base_url": INSTAGRAM_LOGIN_BASE_URL}
+        return data
 
 
 @dataclass
@@ -68,11 +90,34 @@ class InstagramConnector(GraphConnector):
 
     settings: InstagramSettings
 
+    @cached_property
+    def tokens(self) -> TokenKeeper:
+        """The token; with Instagram Login, renewed for 60 days once it is a day old and half its life is gone."""
+        settings = self.settings
+        configured = TokenState(access_token=settings.access_token, configured=fingerprint(settings.access_token))
+        renew = None
+        if settings.login == "instagram":
+            renew = lambda state: refresh_instagram(self.http.session, state, self.now())  # noqa: E731
+        return TokenKeeper(
+            settings.name, self.credentials, configured, renew, self.now, margin=RENEW_MARGIN, min_age=RENEW_MIN_AGE
+        )
+
+    def _authorise(self) -> None:
+        token = self.tokens.current().reveal()
+        self.http.auth_params["access_token"] = token
+        if self.settings.app_secret is not None:
+            self.http.auth_params["appsecret_proof"] = appsecret_proof(token, self.settings.app_secret.reveal())
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        return self.tokens.expiry() or super().credential_expiry()
+
     def check(self) -> str:
+        self._authorise()
         account = self.http.get_json(self._path(self.settings.ig_user_id), {"fields": "id,username"})
         return f"Instagram @{dig(account, 'username') or '(no username)'} ({dig(account, 'id')})"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        self._authorise()
         started = self.now()
         watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
         poll = _Poll(cutoff=cutoff, newest=watermark, known_counts=counts_of(bookmark))

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,14 +47,18 @@ from connectors.base import (
     text_or_none,
     time_or_none,
 )
+from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
+from connectors.oauth import Client, refresh_google
 from connectors.pagination import Page, PageToken, page_list, pages
 from monitor.secrets import Secret, redact
 
 PAGING = PageToken(("nextPageToken",), "pageToken")
 PAGE_SIZE = 100
 UNITS_PER_REQUEST = 1
+# An access token lasts about an hour; it is renewed this long before it runs out.
+RENEW_MARGIN = timedelta(minutes=5)
 
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RETRYABLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"})
@@ -83,17 +88,35 @@ class CommentsUnavailableError(FatalError):
 
 
 class YouTubeSettings(AccountSettings):
+    """An API key (public comments only), or the channel owner's OAuth consent.
+
+    With OAuth, ``client_id`` and ``client_secret`` are the Google Cloud app's;
+    ``refresh_token`` (from ``monitor auth``, in the config or the credential
+    store) lets the monitor renew the hour-long access token itself.
+    """
+
     channel_id: str = Field(min_length=1)
     api_key: Secret | None = None
     access_token: Secret | None = None
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    refresh_token: Secret | None = None
     lookback_days: int = Field(14, ge=1, le=365)
     reply_window_days: int = Field(7, ge=0, le=365)
     overlap_minutes: OverlapMinutes = 15
 
+    @property
+    def oauth(self) -> bool:
+        return self.access_token is not None or self.refresh_token is not None or self.client_id is not None
+
     @model_validator(mode="after")
     def _one_credential(self) -> YouTubeSettings:
-        if (self.api_key is None) == (self.access_token is None):
-            raise ValueError("set exactly one of api_key or access_token")
+        if (self.api_key is None) == (not self.oauth):
+            raise ValueError("set exactly one of api_key or access_token (or OAuth: client_id and client_secret)")
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("set both client_id and client_secret, or neither")
+        if self.refresh_token is not None and self.client_id is None:
+            raise ValueError("a refresh_token needs the app's client_id and client_secret")
         return self
 
 
@@ -116,9 +139,30 @@ class YouTubeConnector(Connector):
 
     settings: YouTubeSettings
 
-    def auth_headers(self) -> dict[str, str]:
-        token = self.settings.access_token
-        return {"Authorization": f"Bearer {token.reveal()}"} if token is not None else {}
+    @cached_property
+    def tokens(self) -> TokenKeeper | None:
+        """The OAuth token, renewed with the refresh token a few minutes before its hour is up."""
+        settings = self.settings
+        if not settings.oauth:
+            return None
+        configured = TokenState(
+            access_token=settings.access_token or Secret("", "none configured"),
+            refresh_token=settings.refresh_token,
+            configured=fingerprint(settings.refresh_token or settings.access_token),
+        )
+        renew = None
+        if settings.client_id is not None and settings.client_secret is not None:
+            client = Client(settings.client_id, settings.client_secret)
+            renew = lambda state: refresh_google(self.http.session, client, state, self.now())  # noqa: E731
+        return TokenKeeper(settings.name, self.credentials, configured, renew, self.now, margin=RENEW_MARGIN)
+
+    def _authorise(self) -> None:
+        if self.tokens is not None:
+            self.http.auth_headers["Authorization"] = f"Bearer {self.tokens.current().reveal()}"
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        expiry = self.tokens.expiry() if self.tokens is not None else None
+        return expiry or super().credential_expiry()
 
     def auth_params(self) -> dict[str, str]:
         key = self.settings.api_key
@@ -130,6 +174,7 @@ class YouTubeConnector(Connector):
         return self.http.requests_made * UNITS_PER_REQUEST
 
     def check(self) -> str:
+        self._authorise()
         body = self.http.get_json("channels", {"part": "id,snippet", "id": self.settings.channel_id})
         items = body.get("items") if isinstance(body, Mapping) else None
         if not isinstance(items, list) or not items:
@@ -138,6 +183,7 @@ class YouTubeConnector(Connector):
         return f"YouTube channel {title} ({self.settings.channel_id})"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        self._authorise()
         started = self.now()
         watermark = time_or_none(bookmark.get("since")) if bookmark else None
         cutoff = (

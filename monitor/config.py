@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors import connector_class
 from connectors.base import AccountSettings
+from connectors.credentials import CredentialStoreError, FileCredentialStore
 from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
@@ -131,6 +132,29 @@ class MetricsSettings(Strict):
         return value
 
 
+class CredentialSettings(Strict):
+    """Where tokens the monitor renews itself are kept (YouTube, Instagram Login, LinkedIn refresh tokens)."""
+
+    # Beside the config file unless absolute; readable by its owner only.
+    path: Path = Path("credentials.json")
+    # A Fernet key from the environment (`monitor auth --new-key` makes one). With it the file
+    # is encrypted; without it the file holds the tokens as JSON.
+    key: Secret | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _usable_key(cls, value: Secret | None) -> Secret | None:
+        if value is not None:
+            try:
+                FileCredentialStore(Path("unused"), value)
+            except CredentialStoreError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def store(self, base_dir: Path) -> FileCredentialStore:
+        return FileCredentialStore(base_dir / self.path, self.key)
+
+
 class AccountConfig(Strict):
     """One monitored account: how often to poll it, and its connector's own settings."""
 
@@ -150,6 +174,7 @@ class Settings(Strict):
     service: ServiceSettings = ServiceSettings()
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    credentials: CredentialSettings = CredentialSettings()
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
     accounts: list[AccountConfig] = Field(default_factory=list)

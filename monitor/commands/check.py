@@ -21,10 +21,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def check(args: argparse.Namespace, app: App) -> int:
     settings = app.settings
     print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
+    store = app.credentials
+    where = "encrypted" if store.encrypted else "NOT encrypted: set [credentials] key to encrypt it"
+    print(f"  renewed tokens are kept in {store.path} ({where})")
     problems = 0
     for account in settings.accounts:
+        connector = app.connector(account)
         try:
-            seen = app.connector(account).check()
+            seen = connector.check()
         except AuthError as exc:
             verdict = f"auth failed: {exc}"
         except RetryableError as exc:
@@ -37,5 +41,9 @@ def check(args: argparse.Namespace, app: App) -> int:
         problems += not verdict.startswith("ok")
         state = "" if account.enabled else " [disabled]"
         print(f"  {account.name} ({account.platform}){state}: {verdict}")
+        expiry = connector.credential_expiry()
+        if expiry is not None:
+            warning = "WARNING: " if expiry.warning_due(app.now()) else ""
+            print(f"    {warning}{expiry.describe(app.now())}")
     return 1 if problems else 0
 
