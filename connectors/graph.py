@@ -68,6 +68,8 @@ class GraphConnector(Connector):
     settings: GraphSettings
 
     def auth_params(self) -> dict[str, str]:
+        if self.settings.access_token is None:
+            return {}  # Instagram Login with the token from `monitor auth`: set on first use
         token = self.settings.access_token.reveal()
         params = {"access_token": token}
         if self.settings.app_secret is not None:

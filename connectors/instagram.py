@@ -43,6 +43,7 @@ from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fi
 from connectors.graph import PAGING, GraphConnector, GraphSettings, appsecret_proof, page_records, records_of
 from connectors.oauth import refresh_instagram
 from connectors.pagination import pages
+from monitor.secrets import Secret
 
 COMMENT_FIELDS = "id,text,timestamp,username,from,user,hidden"
 INSTAGRAM_LOGIN_BASE_URL = "https://graph.instagram.com"
@@ -61,9 +62,21 @@ class InstagramSettings(GraphSettings):
 
     ig_user_id: str = Field(min_length=1)
     login: Literal["facebook", "instagram"] = "facebook"
+    # Optional with Instagram Login: `monitor auth` (with the app's client_id and client_secret) stores one.
+    access_token: Secret | None = None  # type: ignore[assignment]
+    client_id: str | None = None
+    client_secret: Secret | None = None
     watch_days: int = Field(90, ge=1, le=3650)
     media_limit: int = Field(100, ge=1, le=100)
     comments_limit: int = Field(25, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _a_token_or_a_way_to_get_one(self) -> InstagramSettings:
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("set both client_id and client_secret, or neither")
+        if self.access_token is None and (self.login != "instagram" or self.client_id is None):
+            raise ValueError('set access_token (or, with login = "instagram", client_id and client_secret)')
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -94,7 +107,10 @@ class InstagramConnector(GraphConnector):
     def tokens(self) -> TokenKeeper:
         """The token; with Instagram Login, renewed for 60 days once it is a day old and half its life is gone."""
         settings = self.settings
-        configured = TokenState(access_token=settings.access_token, configured=fingerprint(settings.access_token))
+        configured = TokenState(
+            access_token=settings.access_token or Secret("", "none configured"),
+            configured=fingerprint(settings.access_token),
+        )
         renew = None
         if settings.login == "instagram":
             renew = lambda state: refresh_instagram(self.http.session, state, self.now())  # noqa: E731

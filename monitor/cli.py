@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "demo",
     "run",
     "check",
+    "auth",
     "health",
     "digest",
     "flags",
