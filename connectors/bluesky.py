@@ -37,7 +37,7 @@ from connectors.base import (
     wait_when_nearly_spent,
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import HttpClient, describe, retry_after_seconds
+from connectors.http import HttpClient, describe, excerpt, retry_after_seconds
 from connectors.pagination import PageToken, pages
 from monitor.secrets import Secret
 
@@ -352,4 +352,4 @@ def _xrpc_error(response: requests.Response) -> tuple[str, str]:
         return "", ""
     if not isinstance(body, Mapping):
         return "", ""
-    return str(body.get("error") or ""), str(body.get("message") or "")[:200]
+    return excerpt(body.get("error") or "", 100), excerpt(body.get("message") or "", 200)

@@ -20,9 +20,9 @@ from pydantic import Field
 
 from connectors.base import AccountSettings, Connector, OverlapMinutes, classify_by_status, time_or_none
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
-from monitor.secrets import Secret, redact
+from monitor.secrets import Secret
 
 # Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
 RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
@@ -134,7 +134,7 @@ def describe_graph_error(error: Mapping[str, Any]) -> str:
     code = error.get("code")
     subcode = error.get("error_subcode")
     kind = f"{error.get('type') or 'GraphError'} code {code}" + (f"/{subcode}" if subcode else "")
-    message = redact(str(error.get("message") or "no message"))[:300]
+    message = excerpt(error.get("message") or "no message", 300)
     trace = f" (fbtrace_id {error['fbtrace_id']})" if error.get("fbtrace_id") else ""
     return f"{kind}: {message}{trace}"
 

@@ -47,9 +47,9 @@ from connectors.base import (
     time_or_none,
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import Page, PageToken, page_list, pages
-from monitor.secrets import Secret, redact
+from monitor.secrets import Secret
 
 PAGING = PageToken(("nextPageToken",), "pageToken")
 PAGE_SIZE = 100
@@ -339,7 +339,7 @@ def reasons_of(error: Mapping[str, Any]) -> set[str]:
 
 def describe_google_error(error: Mapping[str, Any], reasons: set[str]) -> str:
     kind = ", ".join(sorted(reasons)) or str(error.get("status") or "error")
-    return f"{kind}: {redact(str(error.get('message') or 'no message'))[:300]}"
+    return f"{kind}: {excerpt(error.get('message') or 'no message', 300)}"
 
 
 def pacific() -> timezone | ZoneInfo:
