@@ -27,8 +27,11 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    advance,
     as_object,
     dig,
+    future_note,
+    later_than_start,
     objects_of,
     parse_time,
     post_title,
@@ -62,7 +65,8 @@ class FacebookConnector(GraphConnector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
+        notes: list[str] = []
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started, notes)
         newest = watermark
         posts = pages(self.http, self._path(f"{self.settings.page_id}/posts"), self._posts_params(started), PAGING)
         for page in posts:
@@ -79,10 +83,12 @@ class FacebookConnector(GraphConnector):
                         continue
                     seen.add(comment.external_id)
                     batch.comments.append(comment)
-                    newest = max(newest or comment.created_at, comment.created_at)
+                    if later_than_start(comment.created_at, started):
+                        batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
+                    newest = advance(newest, comment.created_at, started)
             if batch.comments or batch.skipped:
                 yield batch
-        yield Batch(comments=[], bookmark={"since": (newest or started).isoformat()})
+        yield Batch(comments=[], bookmark={"since": (newest or started).isoformat()}, notes=notes)
 
     def _posts_params(self, started: datetime) -> dict[str, Any]:
         window_start = started - timedelta(days=self.settings.lookback_days)

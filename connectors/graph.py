@@ -18,7 +18,14 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Connector, OverlapMinutes, classify_by_status, time_or_none
+from connectors.base import (
+    AccountSettings,
+    Connector,
+    OverlapMinutes,
+    classify_by_status,
+    time_or_none,
+    trusted_watermark,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
@@ -94,14 +101,15 @@ class GraphConnector(Connector):
         return f"{self.settings.api_version}/{tail}"
 
     def _watermark_and_cutoff(
-        self, bookmark: Mapping[str, Any] | None, started: datetime
+        self, bookmark: Mapping[str, Any] | None, started: datetime, notes: list[str]
     ) -> tuple[datetime | None, datetime]:
         """The stored watermark, and the time to read comments from.
 
-        That is a small overlap behind the watermark, or ``lookback_days`` back on a first poll.
+        That is a small overlap behind the watermark, or ``lookback_days`` back on
+        a first poll or when the stored watermark cannot be trusted.
         """
         value = bookmark.get("since") if bookmark else None
-        watermark = time_or_none(value) if value else None
+        watermark = trusted_watermark(time_or_none(value) if value else None, started, notes)
         if watermark is None:
             return None, started - timedelta(days=self.settings.lookback_days)
         return watermark, watermark - timedelta(minutes=self.settings.overlap_minutes)

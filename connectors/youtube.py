@@ -37,14 +37,18 @@ from connectors.base import (
     Comment,
     Connector,
     OverlapMinutes,
+    advance,
     classify_by_status,
     dig,
+    future_note,
     html_to_text,
+    later_than_start,
     objects_of,
     parse_time,
     reason_of,
     text_or_none,
     time_or_none,
+    trusted_watermark,
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, excerpt, retry_after_seconds
@@ -102,6 +106,7 @@ class _Poll:
     """What one fetch has learned so far."""
 
     cutoff: datetime
+    started: datetime
     reply_horizon: datetime
     newest: datetime | None
     known_counts: Mapping[str, int]
@@ -139,7 +144,8 @@ class YouTubeConnector(Connector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark = time_or_none(bookmark.get("since")) if bookmark else None
+        notes: list[str] = []
+        watermark = trusted_watermark(time_or_none(bookmark.get("since")) if bookmark else None, started, notes)
         cutoff = (
             watermark - timedelta(minutes=self.settings.overlap_minutes)
             if watermark is not None
@@ -147,6 +153,7 @@ class YouTubeConnector(Connector):
         )
         poll = _Poll(
             cutoff=cutoff,
+            started=started,
             reply_horizon=started - timedelta(days=self.settings.reply_window_days),
             newest=watermark,
             known_counts=counts_of(bookmark),
@@ -170,10 +177,10 @@ class YouTubeConnector(Connector):
                 if any(_thread_time(thread) < stop_before for thread in threads):
                     break
         except CommentsUnavailableError as exc:
-            yield Batch(comments=[], skipped=[str(exc)])
+            yield Batch(comments=[], skipped=[str(exc)], notes=notes)
             return
         since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts})
+        yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts}, notes=notes)
 
     def _read_thread(self, thread: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
         thread_id = str(thread.get("id") or "?")
@@ -222,7 +229,9 @@ class YouTubeConnector(Connector):
             return
         poll.seen.add(comment.external_id)
         batch.comments.append(comment)
-        poll.newest = max(poll.newest or changed, changed)
+        if later_than_start(changed, poll.started):
+            batch.notes.append(future_note(f"comment {comment.external_id}", changed))
+        poll.newest = advance(poll.newest, changed, poll.started)
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_google_error(response, self.now())

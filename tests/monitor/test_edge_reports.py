@@ -11,7 +11,7 @@ import responses
 import structlog
 from structlog.testing import capture_logs
 
-from connectors import RetryableError
+from connectors import Batch, Comment, RetryableError
 from monitor import config
 from monitor.cli import main
 from monitor.store import Store
@@ -119,3 +119,16 @@ def test_m4_health_names_an_account_postponed_longer_than_it_may_fail(
     store.update_account(row.id, not_before=now + timedelta(minutes=30))  # type: ignore[arg-type]
     assert main(["health", "--config", str(path), "--max-failing", "1h"]) == 0
 
+
+def test_h1_a_future_comment_is_stored_and_reported_in_the_log(store: Store, account: config.AccountConfig) -> None:
+    future = Comment(external_id="f1", text="I know where you all work", created_at=datetime(2099, 1, 1, tzinfo=UTC))
+    batch = Batch([future])
+    batch.notes.append("comment f1 is dated 2099-01-01T00:00:00+00:00, after this poll began")
+    connector = ScriptedConnector([[batch]])
+
+    with capture_logs() as logs:
+        outcome = pipeline(store, connector, Clock()).poll(account)
+
+    assert outcome.status == "ok" and outcome.new == 1
+    noted = [entry for entry in logs if entry["event"] == "odd record stored"]
+    assert noted and "2099" in noted[0]["note"]
