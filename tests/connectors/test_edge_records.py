@@ -280,6 +280,39 @@ def test_h2_file_import_line_with_year_9999_is_skipped_with_its_line(tmp_path: P
     assert skipped_of(batches) == ["export.jsonl line 2: created_at 9999-12-31T23:59:59+00:00 is out of range"]
 
 
+# L5: links from file imports go only to the platforms
+
+
+@pytest.mark.parametrize(
+    ("permalink", "kept"),
+    [
+        ("https://www.facebook.com/104512345678901/posts/1/?comment_id=2", True),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ&lc=Ugz", True),
+        ("https://evil.example/facebook.com/posts/1", False),
+        ("https://www.faceb\u043e\u043ek.com/104512345678901/posts/1", False),  # Cyrillic o
+        ("https://www.facebook.com@evil.example/posts/1", False),
+        ("http://www.facebook.com/104512345678901/posts/1", False),
+        ("https://facebook.com.evil.example/posts/1", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_l5_file_import_links_only_to_platform_hosts(tmp_path: Path, permalink: str, kept: bool) -> None:
+    path = tmp_path / "export.jsonl"
+    record = {"id": "c1", "text": "a comment", "created_at": "2026-05-10T10:00:00Z", "permalink": permalink}
+    record["post_url"] = permalink
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+    batches = list(FileConnector(FileSettings(name="import", platform="file", path=path)).fetch(None))
+
+    stored = comments_of(batches)["c1"]
+    assert stored.text == "a comment"
+    assert (stored.permalink == permalink) is kept and (stored.post_url == permalink) is kept
+    if not kept:
+        assert stored.permalink is None and stored.post_url is None
+        assert any("line 1: link to" in note and "dropped" in note for note in notes_of(batches))
+
+
+
 # Bluesky: its bookmark is a time too (``indexedAt``), and a hostile server can date one in the future
 
 
