@@ -48,6 +48,10 @@ class Comment:
             raise ValueError("Comment.created_at must be a timezone-aware datetime")
         if self.edited_at is not None and not isinstance(self.edited_at, datetime):
             raise TypeError(f"Comment.edited_at is {_kind_of(self.edited_at)}, not a time")
+        for name in ("created_at", "edited_at"):
+            moment = getattr(self, name)
+            if moment is not None and not in_range(moment):
+                raise ValueError(f"{name} {moment.isoformat()} is out of range")
         for name in _TEXT_FIELDS:
             value = getattr(self, name)
             if isinstance(value, str):
@@ -55,6 +59,48 @@ class Comment:
                     object.__setattr__(self, name, encodable(value))
             elif value is not None or name in _REQUIRED_TEXT:
                 raise TypeError(f"Comment.{name} is {_kind_of(value)}, not text")
+
+
+# Times a comment can carry. Outside them a record is refused here, at the edge, so that nothing
+# downstream (local times in any zone, date arithmetic, the digest) meets a year it cannot show.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime) -> bool:
+    return EARLIEST_TIME <= moment < LATEST_TIME
+
+
+def later_than_start(moment: datetime, started: datetime) -> bool:
+    """True for a time after the poll began: the platform's clock, or the record, is wrong.
+
+    Such a comment is stored, but no watermark moves to its time, or every
+    comment made before then would be behind the watermark and never read.
+    """
+    return moment > started
+
+
+def future_note(what: str, moment: datetime) -> str:
+    return f"{what} is dated {moment.isoformat()}, after this poll began; stored, and the bookmark not moved to it"
+
+
+def trusted_watermark(watermark: datetime | None, started: datetime, notes: list[str]) -> datetime | None:
+    """A stored watermark, unless it lies after the poll's start (written before future times were held back).
+
+    Such a watermark would hide every comment until that date, so it is dropped
+    (and noted) and the poll reads back its whole lookback instead.
+    """
+    if watermark is None or not later_than_start(watermark, started):
+        return watermark
+    notes.append(f"the stored bookmark {watermark.isoformat()} is in the future; read again from the lookback")
+    return None
+
+
+def advance(newest: datetime | None, moment: datetime, started: datetime) -> datetime | None:
+    """The watermark after reading a comment at ``moment``: the later of the two, but never past the poll's start."""
+    if later_than_start(moment, started):
+        return newest
+    return moment if newest is None or moment > newest else newest
 
 
 _REQUIRED_TEXT = ("external_id", "text")
@@ -86,11 +132,14 @@ class Batch:
     ``bookmark`` is None when this batch does not move the bookmark (the final
     watermark is only known at the end of the fetch). ``skipped`` counts
     platform records that could not be read, with the reason for each.
+    ``notes`` says what was odd about records that were stored all the same
+    (a time in the future, a link that was dropped).
     """
 
     comments: list[Comment]
     bookmark: dict[str, Any] | None = None
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 # Minutes re-read behind the newest comment time on each poll, for platforms read by a time watermark.
@@ -224,7 +273,7 @@ def parse_time(value: Any) -> datetime:
     try:
         return _as_utc(value)
     except (OverflowError, OSError) as exc:
-        raise ValueError(f"not a time: {value!r}") from exc
+        raise ValueError(f"time {value!r} is out of range") from exc
 
 
 def _as_utc(value: Any) -> datetime:

@@ -32,13 +32,16 @@ from connectors.base import (
     Comment,
     Connector,
     dig,
+    future_note,
+    later_than_start,
     parse_time,
     seconds_until_header_time,
+    trusted_watermark,
     wait_when_nearly_spent,
 )
 from connectors.credentials import CredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import HttpClient, describe, retry_after_seconds
+from connectors.http import HttpClient, describe, excerpt, retry_after_seconds
 from connectors.pagination import PageToken, pages
 from monitor.secrets import Secret
 
@@ -128,9 +131,13 @@ class BlueskyConnector(Connector):
             yield from self._read(bookmark, self._renew(session))
 
     def _read(self, bookmark: Mapping[str, Any] | None, session: Session) -> Iterator[Batch]:
+        started = self.now()
+        notes: list[str] = []
         mark = Watermark.of(bookmark)
-        floor = mark.time or self.now() - timedelta(days=self.settings.lookback_days)
-        poll = _Poll(floor, mark, Watermark(mark.time or floor, set(mark.uris)), session.did)
+        if trusted_watermark(mark.time, started, notes) is None:
+            mark = Watermark(None, set())
+        floor = mark.time or started - timedelta(days=self.settings.lookback_days)
+        poll = _Poll(floor, mark, Watermark(mark.time or floor, set(mark.uris)), session.did, started)
         params = {"limit": PAGE_SIZE, "reasons": list(KEPT_REASONS)}
         for page in pages(self.http, LIST_NOTIFICATIONS, params, PAGING, max_pages=MAX_PAGES):
             notifications = dig(page.body, "notifications")
@@ -144,7 +151,7 @@ class BlueskyConnector(Connector):
                 yield batch
             if reached or not notifications:
                 break
-        yield Batch(comments=[], bookmark=poll.newest.as_bookmark())
+        yield Batch(comments=[], bookmark=poll.newest.as_bookmark(), notes=notes)
 
     def _session(self) -> Session:
         session = self.sessions.get(self._session_key)
@@ -215,6 +222,7 @@ class _Poll:
     mark: Watermark
     newest: Watermark
     owner_did: str
+    started: datetime
 
     def take(self, notification: Any, batch: Batch) -> bool:
         """Read one notification into ``batch``; True when it is at or behind the bookmark."""
@@ -226,7 +234,10 @@ class _Poll:
             return False
         if indexed < self.floor or (indexed == self.mark.time and uri in self.mark.uris):
             return True
-        self.newest.advance(indexed, str(uri))
+        if later_than_start(indexed, self.started):
+            batch.notes.append(future_note(f"notification {uri}", indexed))
+        else:
+            self.newest.advance(indexed, str(uri))
         if notification.get("reason") not in KEPT_REASONS:
             return False
         try:
@@ -354,4 +365,4 @@ def _xrpc_error(response: requests.Response) -> tuple[str, str]:
         return "", ""
     if not isinstance(body, Mapping):
         return "", ""
-    return str(body.get("error") or ""), str(body.get("message") or "")[:200]
+    return excerpt(body.get("error") or "", 100), excerpt(body.get("message") or "", 200)

@@ -36,8 +36,11 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    advance,
     as_object,
     dig,
+    future_note,
+    later_than_start,
     objects_of,
     parse_time,
     post_title,
@@ -126,7 +129,8 @@ class FacebookConnector(GraphConnector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
+        notes: list[str] = []
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started, notes)
         limits = Limits.of(bookmark, self.settings)
         while True:
             try:
@@ -138,7 +142,8 @@ class FacebookConnector(GraphConnector):
                 limits = smaller
                 continue
             break
-        yield Batch(comments=[], bookmark={"since": (newest or started).isoformat(), **limits.after_success()})
+        bookmark_after = {"since": (newest or started).isoformat(), **limits.after_success()}
+        yield Batch(comments=[], bookmark=bookmark_after, notes=notes)
 
     def _read_feed(
         self, started: datetime, cutoff: datetime, watermark: datetime | None, limits: Limits
@@ -159,7 +164,9 @@ class FacebookConnector(GraphConnector):
                         continue
                     seen.add(comment.external_id)
                     batch.comments.append(comment)
-                    newest = max(newest or comment.created_at, comment.created_at)
+                    if later_than_start(comment.created_at, started):
+                        batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
+                    newest = advance(newest, comment.created_at, started)
             if batch.comments or batch.skipped:
                 yield batch
         return newest

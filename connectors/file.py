@@ -13,7 +13,9 @@ are required:
     author | author_name, author_id, post_id, post_url, post_title,
     parent_id, permalink, edited_at, by_owner, hidden
 
-Other fields are ignored.
+Other fields are ignored. ``permalink`` and ``post_url`` are kept only when
+they are https links to one of the platforms' sites (``connectors.links``);
+any other link is dropped with a note, and the comment is stored without it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +33,7 @@ from pydantic import ValidationInfo, field_validator
 
 from connectors.base import AccountSettings, Batch, Comment, Connector, parse_time
 from connectors.errors import FatalError
+from connectors.links import is_platform_link, shown_host
 
 SUFFIXES = (".jsonl", ".ndjson", ".csv")
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -54,11 +57,13 @@ class FileRead:
 
     comments: list[Comment] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     files: int = 0
 
     def add(self, other: FileRead) -> None:
         self.comments.extend(other.comments)
         self.skipped.extend(other.skipped)
+        self.notes.extend(other.notes)
         self.files += other.files
 
 
@@ -80,7 +85,7 @@ class FileConnector(Connector):
             read = read_file(path)
             state[path.name] = stamp
             last = dict(state)
-            yield Batch(read.comments, bookmark={"files": last}, skipped=read.skipped)
+            yield Batch(read.comments, bookmark={"files": last}, skipped=read.skipped, notes=read.notes)
         if state != last:
             yield Batch([], bookmark={"files": state})
 
@@ -119,11 +124,31 @@ def read_file(path: Path) -> FileRead:
         try:
             if isinstance(row, str):
                 raise ValueError(row)
-            result.comments.append(comment_from_row(row))
+            comment = comment_from_row(row)
         except (KeyError, TypeError, ValueError) as exc:
             reason = str(exc.args[0]) if exc.args else type(exc).__name__
             result.skipped.append(f"{path.name} line {line}: {reason}")
+            continue
+        comment, dropped = without_foreign_links(comment)
+        result.comments.append(comment)
+        for url in dropped:
+            result.notes.append(
+                f"{path.name} line {line}: link to {shown_host(url)} dropped (not a platform's site); comment stored"
+            )
     return result
+
+
+def without_foreign_links(comment: Comment) -> tuple[Comment, list[str]]:
+    """The comment without links that do not go to a platform's site, and the links dropped."""
+    dropped = [url for url in dict.fromkeys((comment.permalink, comment.post_url)) if url and not is_platform_link(url)]
+    if not dropped:
+        return comment, []
+    kept = replace(
+        comment,
+        permalink=None if comment.permalink in dropped else comment.permalink,
+        post_url=None if comment.post_url in dropped else comment.post_url,
+    )
+    return kept, dropped
 
 
 Row = tuple[int, Mapping[str, Any] | str]

@@ -18,12 +18,19 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Connector, OverlapMinutes, classify_by_status, time_or_none
+from connectors.base import (
+    AccountSettings,
+    Connector,
+    OverlapMinutes,
+    classify_by_status,
+    time_or_none,
+    trusted_watermark,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
 from connectors.versions import GRAPH_API_VERSION, GRAPH_VERSION_SETTING
-from monitor.secrets import Secret, redact
+from monitor.secrets import Secret
 
 # Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
 RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
@@ -117,14 +124,15 @@ class GraphConnector(Connector):
         return f"{self.settings.api_version}/{tail}"
 
     def _watermark_and_cutoff(
-        self, bookmark: Mapping[str, Any] | None, started: datetime
+        self, bookmark: Mapping[str, Any] | None, started: datetime, notes: list[str]
     ) -> tuple[datetime | None, datetime]:
         """The stored watermark, and the time to read comments from.
 
-        That is a small overlap behind the watermark, or ``lookback_days`` back on a first poll.
+        That is a small overlap behind the watermark, or ``lookback_days`` back on
+        a first poll or when the stored watermark cannot be trusted.
         """
         value = bookmark.get("since") if bookmark else None
-        watermark = time_or_none(value) if value else None
+        watermark = trusted_watermark(time_or_none(value) if value else None, started, notes)
         if watermark is None:
             return None, started - timedelta(days=self.settings.lookback_days)
         return watermark, watermark - timedelta(minutes=self.settings.overlap_minutes)
@@ -157,7 +165,7 @@ def describe_graph_error(error: Mapping[str, Any]) -> str:
     code = error.get("code")
     subcode = error.get("error_subcode")
     kind = f"{error.get('type') or 'GraphError'} code {code}" + (f"/{subcode}" if subcode else "")
-    message = redact(str(error.get("message") or "no message"))[:300]
+    message = excerpt(error.get("message") or "no message", 300)
     trace = f" (fbtrace_id {error['fbtrace_id']})" if error.get("fbtrace_id") else ""
     return f"{kind}: {message}{trace}"
 

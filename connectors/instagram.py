@@ -30,8 +30,11 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    advance,
     as_object,
     dig,
+    future_note,
+    later_than_start,
     objects_of,
     parse_time,
     post_title,
@@ -91,6 +94,7 @@ class _Poll:
     """What one fetch has learned so far."""
 
     cutoff: datetime
+    started: datetime
     newest: datetime | None
     known_counts: Mapping[str, int]
     counts: dict[str, int] = field(default_factory=dict)
@@ -135,8 +139,9 @@ class InstagramConnector(GraphConnector):
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         self._authorise()
         started = self.now()
-        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
-        poll = _Poll(cutoff=cutoff, newest=watermark, known_counts=counts_of(bookmark))
+        notes: list[str] = []
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started, notes)
+        poll = _Poll(cutoff=cutoff, started=started, newest=watermark, known_counts=counts_of(bookmark))
         window_start = started - timedelta(days=self.settings.watch_days)
         listing = pages(self.http, self._path(f"{self.settings.ig_user_id}/media"), self._media_params(), PAGING)
         for page in listing:
@@ -150,7 +155,7 @@ class InstagramConnector(GraphConnector):
             if len(watched) < len(media_page):
                 break
         since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts})
+        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts}, notes=notes)
 
     def _media_params(self) -> dict[str, Any]:
         replies = f"replies{{{COMMENT_FIELDS}}}"
@@ -180,7 +185,9 @@ class InstagramConnector(GraphConnector):
                 continue
             poll.seen.add(comment.external_id)
             batch.comments.append(comment)
-            poll.newest = max(poll.newest or comment.created_at, comment.created_at)
+            if later_than_start(comment.created_at, poll.started):
+                batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
+            poll.newest = advance(poll.newest, comment.created_at, poll.started)
 
     def _whole_edge(self, embedded: Mapping[str, Any]) -> Iterator[tuple[Any, str | None]]:
         """Every comment and reply on a media: the embedded page, then the rest of the edge."""

@@ -35,7 +35,7 @@ from connectors.base import (
     wait_when_nearly_spent,
 )
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import LinkHeader, Page, Params, pages
 from monitor.secrets import Secret
 
@@ -225,7 +225,7 @@ def _error_text(response: requests.Response) -> str:
     except ValueError:
         return ""
     message = body.get("error") if isinstance(body, Mapping) else None
-    return f": {str(message)[:200]}" if message else ""
+    return f": {excerpt(message, 200)}" if message else ""
 
 
 def _records(body: Any) -> list[Any]:

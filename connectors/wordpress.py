@@ -10,8 +10,9 @@ are read oldest first, 100 a page, until ``X-WP-TotalPages``; with nothing new,
 a poll is one request.
 
 Without credentials only approved comments are visible. With a username and an
-application password, comments held for moderation are read too (marked
-hidden). WordPress keeps no edit time, so an edit is seen only while the comment
+application password, comments held for moderation are read too: they are live
+comments awaiting the site's decision, not hidden ones (only spam and trash
+are). WordPress keeps no edit time, so an edit is seen only while the comment
 is inside the overlap. ``post_url`` is the comment's link without its
 ``#comment-N`` part, which costs no request per post; the post's title is not
 read.
@@ -28,7 +29,18 @@ from typing import Any, ClassVar
 import requests
 from pydantic import Field, field_validator, model_validator
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, dig, html_to_text, parse_time
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    Connector,
+    dig,
+    future_note,
+    html_to_text,
+    later_than_start,
+    parse_time,
+    time_or_none,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import PageNumber, pages
@@ -39,6 +51,9 @@ PAGE_SIZE = 100
 MAX_PAGES = 50
 PAGING = PageNumber("page", "X-WP-TotalPages")
 _SOURCE_BREAK = re.compile(r"\s*\n\s*")
+# Only these mean the site has taken a comment down. One held for moderation ("hold", WordPress's
+# default for a first-time commenter) is live: awaiting the site's decision, so it is alerted on.
+HIDDEN_STATUSES = frozenset({"spam", "trash"})
 PAST_LAST_PAGE = frozenset({"rest_post_invalid_page_number", "rest_comment_invalid_page_number"})
 
 
@@ -96,9 +111,14 @@ class WordPressConnector(Connector):
         return f"WordPress site {self.settings.base_url}: {total} {seen}"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        started = self.now()
+        notes: list[str] = []
         watermark = str(bookmark.get("date")) if bookmark and bookmark.get("date") else None
+        if watermark is not None and _is_time(watermark) and _sortable(watermark) > _latest_site_time(started):
+            notes.append(f"the stored bookmark {watermark} is in the future; read again from the lookback")
+            watermark = None
         if watermark is None:
-            after = (self.now() - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
+            after = (started - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
         else:
             moved = datetime.fromisoformat(watermark) - timedelta(minutes=self.settings.overlap_minutes)
             after = moved.isoformat(timespec="seconds")
@@ -114,23 +134,27 @@ class WordPressConnector(Connector):
             for page in pages(self.http, COMMENTS, params, PAGING, max_pages=MAX_PAGES):
                 if not isinstance(page.body, list):
                     raise FatalError(f"{describe(page.response)} returned no list of comments")
-                batch = self._batch(page.body)
-                newest = max([newest, *_local_dates(page.body)], key=_sortable)
+                batch = self._batch(page.body, started)
+                newest = max([newest, *_local_dates(page.body, started)], key=_sortable)
                 if batch.comments or batch.skipped:
                     yield batch
         except PastLastPageError:
             pass
-        yield Batch(comments=[], bookmark={"date": newest})
+        yield Batch(comments=[], bookmark={"date": newest}, notes=notes)
 
-    def _batch(self, records: list[Any]) -> Batch:
+    def _batch(self, records: list[Any], started: datetime) -> Batch:
         batch = Batch(comments=[])
         owners = frozenset(self.settings.owner_user_ids)
         for record in records:
             try:
-                batch.comments.append(comment_from_record(record, owners))
+                comment = comment_from_record(record, owners)
             except (KeyError, TypeError, ValueError) as exc:
                 ident = record.get("id") if isinstance(record, Mapping) else None
                 batch.skipped.append(f"comment {ident or '?'}: {exc}")
+                continue
+            batch.comments.append(comment)
+            if later_than_start(comment.created_at, started):
+                batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
         return batch
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
@@ -180,7 +204,7 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
         author_name=str(record.get("author_name") or "").strip() or None,
         permalink=str(link) if link else None,
         by_owner=author_id is not None and author_id in owner_user_ids,
-        hidden=status not in (None, "approved"),
+        hidden=status in HIDDEN_STATUSES,
     )
 
 
@@ -189,8 +213,24 @@ def _unwrap(markup: str) -> str:
     return _SOURCE_BREAK.sub(" ", markup)
 
 
-def _local_dates(records: list[Any]) -> list[str]:
-    return [str(r["date"]) for r in records if isinstance(r, Mapping) and _is_time(r.get("date"))]
+def _local_dates(records: list[Any], started: datetime) -> list[str]:
+    """The site-time dates the watermark may move to: those of comments made before the poll began."""
+    return [
+        str(r["date"])
+        for r in records
+        if isinstance(r, Mapping) and _is_time(r.get("date")) and not _after(r.get("date_gmt"), started)
+    ]
+
+
+def _after(date_gmt: Any, started: datetime) -> bool:
+    """True when a comment's UTC time is unreadable or after the poll began."""
+    moment = time_or_none(date_gmt)
+    return moment is None or later_than_start(moment, started)
+
+
+def _latest_site_time(started: datetime) -> datetime:
+    """The latest a site clock can read when ours reads ``started``: no time zone is more than 14 hours ahead."""
+    return (started + timedelta(hours=14)).replace(tzinfo=None)
 
 
 def _is_time(value: Any) -> bool:

@@ -38,21 +38,25 @@ from connectors.base import (
     Comment,
     Connector,
     OverlapMinutes,
+    advance,
     classify_by_status,
     dig,
+    future_note,
     html_to_text,
+    later_than_start,
     objects_of,
     parse_time,
     reason_of,
     text_or_none,
     time_or_none,
+    trusted_watermark,
 )
 from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.oauth import Client, refresh_google
 from connectors.pagination import Page, PageToken, page_list, pages
-from monitor.secrets import Secret, redact
+from monitor.secrets import Secret
 
 PAGING = PageToken(("nextPageToken",), "pageToken")
 PAGE_SIZE = 100
@@ -125,6 +129,7 @@ class _Poll:
     """What one fetch has learned so far."""
 
     cutoff: datetime
+    started: datetime
     reply_horizon: datetime
     newest: datetime | None
     known_counts: Mapping[str, int]
@@ -185,7 +190,8 @@ class YouTubeConnector(Connector):
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         self._authorise()
         started = self.now()
-        watermark = time_or_none(bookmark.get("since")) if bookmark else None
+        notes: list[str] = []
+        watermark = trusted_watermark(time_or_none(bookmark.get("since")) if bookmark else None, started, notes)
         cutoff = (
             watermark - timedelta(minutes=self.settings.overlap_minutes)
             if watermark is not None
@@ -193,6 +199,7 @@ class YouTubeConnector(Connector):
         )
         poll = _Poll(
             cutoff=cutoff,
+            started=started,
             reply_horizon=started - timedelta(days=self.settings.reply_window_days),
             newest=watermark,
             known_counts=counts_of(bookmark),
@@ -216,10 +223,10 @@ class YouTubeConnector(Connector):
                 if any(_thread_time(thread) < stop_before for thread in threads):
                     break
         except CommentsUnavailableError as exc:
-            yield Batch(comments=[], skipped=[str(exc)])
+            yield Batch(comments=[], skipped=[str(exc)], notes=notes)
             return
         since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts})
+        yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts}, notes=notes)
 
     def _read_thread(self, thread: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
         thread_id = str(thread.get("id") or "?")
@@ -268,7 +275,9 @@ class YouTubeConnector(Connector):
             return
         poll.seen.add(comment.external_id)
         batch.comments.append(comment)
-        poll.newest = max(poll.newest or changed, changed)
+        if later_than_start(changed, poll.started):
+            batch.notes.append(future_note(f"comment {comment.external_id}", changed))
+        poll.newest = advance(poll.newest, changed, poll.started)
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_google_error(response, self.now())
@@ -385,7 +394,7 @@ def reasons_of(error: Mapping[str, Any]) -> set[str]:
 
 def describe_google_error(error: Mapping[str, Any], reasons: set[str]) -> str:
     kind = ", ".join(sorted(reasons)) or str(error.get("status") or "error")
-    return f"{kind}: {redact(str(error.get('message') or 'no message'))[:300]}"
+    return f"{kind}: {excerpt(error.get('message') or 'no message', 300)}"
 
 
 def pacific() -> timezone | ZoneInfo:

@@ -95,6 +95,8 @@ class Pipeline:
             outcome.unreadable += len(batch.skipped)
             for reason in batch.skipped:
                 log.warning("record skipped", reason=reason)
+            for note in batch.notes:
+                log.warning("odd record stored", note=note)
             if self.stop.is_set():
                 log.info("stopping after this batch")
                 return

@@ -7,6 +7,7 @@ import argparse
 from connectors import AuthError, ConnectorError, RetryableError
 from monitor.app import App
 from monitor.commands import add_command
+from monitor.secrets import redact
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +41,7 @@ def check(args: argparse.Namespace, app: App) -> int:
             app.store.reset_auth_failure(account.name)
         problems += not verdict.startswith("ok")
         state = "" if account.enabled else " [disabled]"
-        print(f"  {account.name} ({account.platform}){state}: {verdict}")
+        print(redact(f"  {account.name} ({account.platform}){state}: {verdict}"))
         expiry = connector.credential_expiry()
         if expiry is not None:
             warning = "WARNING: " if expiry.warning_due(app.now()) else ""

@@ -49,8 +49,14 @@ def health(args: argparse.Namespace, app: App) -> int:
 def account_problem(account: Account, now: datetime, max_failing_seconds: float) -> str | None:
     if account.status == "auth_failed":
         return f"{account.name}: authentication failed: {account.last_error}"
+    postponed = account.not_before
+    if postponed is not None and (postponed - now).total_seconds() > max_failing_seconds:
+        # The platform asked us to wait (capped at a day): the account will go unread longer than it may fail.
+        why = f": {account.last_error}" if account.last_error else " at the platform's request"
+        return f"{account.name}: not polled until {postponed.isoformat(timespec='minutes')}{why}"
     if account.status == "failing" and account.failing_since is not None:
         failing_for = (now - account.failing_since).total_seconds()
         if failing_for > max_failing_seconds:
             return f"{account.name}: failing for {int(failing_for // 60)} minutes: {account.last_error}"
     return None
+
