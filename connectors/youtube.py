@@ -9,11 +9,18 @@ edits) and the reply window (``reply_window_days``: threads still watched for
 new replies). For the threads in the window the bookmark keeps each one's
 ``totalReplyCount``; the embedded replies are only a subset, so a thread whose
 count moved, or a new one with more replies than were embedded, has its replies
-read with ``comments.list``. With nothing new, a poll is one request (while the
+read with ``comments.list`` (only when the count moved, so a thread inside the
+overlap costs nothing more). With nothing new, a poll is one request (while the
 reply window fits in one page of 100 threads). Replies on threads older than
 the window are not seen. A comment that becomes visible long after its
 creation time (held for review, then approved) is already behind the overlap
 when it appears, so it is not read either.
+
+With the channel owner's OAuth token, the review queues (comments held for
+review and likely spam, ``moderationStatus``) are read too, every
+``held_every_minutes``, and their comments kept as hidden: these are often the
+ones most worth a look. An API key cannot see them. The hour-long access token
+is renewed with the refresh token (``connectors.credentials``).
 
 Every request costs quota units; ``quota_units`` counts them. The daily quota
 resets at midnight Pacific time, which is when a ``quotaExceeded`` account is
@@ -23,7 +30,7 @@ next polled.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, ClassVar
@@ -61,6 +68,9 @@ from monitor.secrets import Secret
 PAGING = PageToken(("nextPageToken",), "pageToken")
 PAGE_SIZE = 100
 UNITS_PER_REQUEST = 1
+# YouTube Studio's review queues, listable by the channel's owner (commentThreads.list moderationStatus).
+HELD_STATUSES = ("heldForReview", "likelySpam")
+HELD_MAX_PAGES = 5
 # An access token lasts about an hour; it is renewed this long before it runs out.
 RENEW_MARGIN = timedelta(minutes=5)
 
@@ -107,6 +117,8 @@ class YouTubeSettings(AccountSettings):
     refresh_token: Secret | None = None
     lookback_days: int = Field(14, ge=1, le=365)
     reply_window_days: int = Field(7, ge=0, le=365)
+    # With OAuth: how often the review queues (held for review, likely spam) are read; 0 never.
+    held_every_minutes: int = Field(30, ge=0, le=24 * 60)
     overlap_minutes: OverlapMinutes = 15
 
     @property
@@ -225,8 +237,53 @@ class YouTubeConnector(Connector):
         except CommentsUnavailableError as exc:
             yield Batch(comments=[], skipped=[str(exc)], notes=notes)
             return
+        held_read_at = time_or_none(bookmark.get("held_read_at")) if bookmark else None
+        if self._held_due(held_read_at, started):
+            yield from self._held(started)
+            held_read_at = started
         since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts}, notes=notes)
+        mark: dict[str, Any] = {"since": since.isoformat(), "reply_counts": poll.counts}
+        if held_read_at is not None:
+            mark["held_read_at"] = held_read_at.isoformat()
+        yield Batch(comments=[], bookmark=mark, notes=notes)
+
+    def _held_due(self, last: datetime | None, started: datetime) -> bool:
+        """Held and likely-spam comments are listable by the channel's owner only (OAuth), every few polls."""
+        if self.tokens is None or self.settings.held_every_minutes == 0:
+            return False
+        return last is None or started - last >= timedelta(minutes=self.settings.held_every_minutes)
+
+    def _held(self, started: datetime) -> Iterator[Batch]:
+        """Every thread waiting in YouTube Studio's review queues (``moderationStatus``), marked hidden.
+
+        Held comments are never public, so they are read whole each time (the
+        queue is short) and the store's upsert drops the ones already kept; a
+        comment is as old as when it was written, not when it was held, so no
+        time watermark applies. Replies held on their own are not listed by this
+        call (only threads whose top comment is held).
+        """
+        horizon = started - timedelta(days=self.settings.lookback_days)
+        for status in HELD_STATUSES:
+            params = {
+                "part": "snippet",
+                "allThreadsRelatedToChannelId": self.settings.channel_id,
+                "moderationStatus": status,
+                "maxResults": PAGE_SIZE,
+                "textFormat": "plainText",
+            }
+            for page in pages(self.http, "commentThreads", params, PAGING, max_pages=HELD_MAX_PAGES):
+                batch = Batch(comments=[])
+                for thread in objects_of(items_of(page), "thread", batch):
+                    context = thread_context(thread, self.settings.channel_id)
+                    try:
+                        top = comment_from_record(dig(thread, "snippet", "topLevelComment"), context)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        batch.skipped.append(f"{status} thread {thread.get('id') or '?'}: {reason_of(exc)}")
+                        continue
+                    if top.created_at >= horizon:
+                        batch.comments.append(replace(top, hidden=True))
+                if batch.comments or batch.skipped:
+                    yield batch
 
     def _read_thread(self, thread: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
         thread_id = str(thread.get("id") or "?")
@@ -247,20 +304,24 @@ class YouTubeConnector(Connector):
             self._keep(reply, poll, batch)
 
     def _replies(self, thread: Mapping[str, Any], top: Comment, poll: _Poll, batch: Batch) -> list[Any]:
-        """The embedded replies, or all of them when a new thread or a moved count says some are missing."""
+        """The embedded replies, or all of them when the reply count moved since the last poll (or is new).
+
+        A thread whose count is as the bookmark left it costs nothing more, even
+        while its top comment is still inside the overlap window.
+        """
         total = dig(thread, "snippet", "totalReplyCount")
         total = total if isinstance(total, int) and not isinstance(total, bool) else 0
         embedded = dig(thread, "replies", "comments")
         replies = embedded if isinstance(embedded, list) else []
-        watched = top.created_at >= poll.reply_horizon
-        moved = watched and poll.known_counts.get(top.external_id) != total
-        if total > len(replies) and (top.created_at >= poll.cutoff or moved):
+        in_view = top.created_at >= poll.reply_horizon or top.created_at >= poll.cutoff
+        moved = poll.known_counts.get(top.external_id) != total
+        if total > len(replies) and in_view and moved:
             try:
                 replies = self._all_replies(top.external_id)
             except CommentsUnavailableError as exc:
                 batch.skipped.append(f"thread {thread.get('id') or '?'}: {exc}")
                 return replies  # its count is not kept, so the next poll tries again
-        if total and watched:
+        if total and in_view:
             poll.counts[top.external_id] = total
         return replies
 
