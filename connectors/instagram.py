@@ -13,11 +13,13 @@ Only comments created after a short overlap behind the time watermark are
 kept, so a comment that becomes visible long after its creation time (held for
 review, then approved) is not read.
 
-Instagram comments have no permalink of their own: each points at its media.
+Instagram comments have no permalink of their own in the API: each links to
+its media's address with the comment's id added, which opens the comment.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -248,11 +250,29 @@ def comment_from_record(
         parent_id=parent_id or text_or_none(record.get("parent_id")),
         author_id=author_id,
         author_name=author_name,
-        permalink=permalink,
+        permalink=comment_link(permalink, comment_id, parent_id or text_or_none(record.get("parent_id"))),
         by_owner=author_id == owner_id
         or (owner_name is not None and author_name is not None and author_name.lower() == owner_name.lower()),
         hidden=record.get("hidden") is True,
     )
+
+
+_MEDIA_PAGE = re.compile(r"^(https://www\.instagram\.com/(?:p|reel|tv)/[A-Za-z0-9_-]+)/?(?:[?#].*)?$")
+
+
+def comment_link(media_permalink: str | None, comment_id: str, parent_id: str | None) -> str | None:
+    """The comment's own address on instagram.com, which opens the post at that comment.
+
+    Graph gives comments no permalink; Instagram's web addresses for a comment
+    are the media's with ``/c/{comment}/`` (and ``/r/{reply}/`` for a reply)
+    added. Where the media's address is not of that form, the media's is used.
+    """
+    match = _MEDIA_PAGE.match(media_permalink or "")
+    if match is None:
+        return media_permalink
+    if parent_id:
+        return f"{match.group(1)}/c/{parent_id}/r/{comment_id}/"
+    return f"{match.group(1)}/c/{comment_id}/"
 
 
 def embedded_records(embedded: Mapping[str, Any]) -> Iterator[tuple[Any, str | None]]:

@@ -198,7 +198,7 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
         text=html_to_text(_unwrap(str(dig(record, "content", "rendered") or ""))),
         created_at=parse_time(created),
         post_id=str(record["post"]) if record.get("post") else None,
-        post_url=str(link).split("#", 1)[0] if link else None,
+        post_url=post_address(str(link)) if link else None,
         parent_id=str(parent) if isinstance(parent, int) and parent > 0 else None,
         author_id=str(author_id) if author_id is not None else None,
         author_name=str(record.get("author_name") or "").strip() or None,
@@ -206,6 +206,19 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
         by_owner=author_id is not None and author_id in owner_user_ids,
         hidden=status in HIDDEN_STATUSES,
     )
+
+
+_COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
+
+
+def post_address(comment_link: str) -> str:
+    """The post's address from a comment's link: without ``#comment-N`` and, on a site that pages its
+    comments, without the ``comment-page-N/`` part (``…/post-name/comment-page-2/#comment-9``) or,
+    without pretty permalinks, the ``cpage=N`` parameter."""
+    address = comment_link.split("#", 1)[0]
+    path, _, query = address.partition("?")
+    kept = "&".join(part for part in query.split("&") if part and not part.startswith("cpage="))
+    return _COMMENT_PAGE.sub("", path) + (f"?{kept}" if kept else "")
 
 
 def _unwrap(markup: str) -> str:
