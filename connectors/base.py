@@ -12,10 +12,10 @@ from __future__ import annotations
 import html
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
@@ -169,12 +169,18 @@ class AccountSettings(BaseModel):
     token_expires: date | None = None
 
 
+# What a re-check found: still there, hidden (held, spam, hidden by a moderator) or deleted.
+RecheckState = Literal["present", "hidden", "deleted"]
+
+
 class Connector(ABC):
     """One account on one platform."""
 
     platform: ClassVar[str]
     settings_model: ClassVar[type[AccountSettings]] = AccountSettings
     default_base_url: ClassVar[str] = ""
+    # Comments a single re-check request can ask about; 0 where the platform cannot say cheaply.
+    recheck_batch: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -208,6 +214,15 @@ class Connector(ABC):
     @abstractmethod
     def check(self) -> str:
         """Make one cheap authenticated call; return what it saw (e.g. the page name)."""
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """What became of these comments (ids as the connector reported them), in ``recheck_batch``-sized requests.
+
+        An id left out of the answer is one the platform could not speak for
+        (an error, or a state it does not reveal to this token). The default
+        knows nothing.
+        """
+        return {}
 
     def credential_expiry(self) -> CredentialExpiry | None:
         """When this account's credentials stop working, where that is known.
@@ -370,3 +385,9 @@ def post_title(message: Any) -> str | None:
         return None
     line = message.strip().splitlines()[0].strip()
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

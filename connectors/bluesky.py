@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -31,6 +31,8 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    RecheckState,
+    chunks,
     dig,
     future_note,
     later_than_start,
@@ -47,6 +49,7 @@ from connectors.pagination import PageToken, pages
 from monitor.secrets import Secret
 
 LIST_NOTIFICATIONS = "app.bsky.notification.listNotifications"
+GET_POSTS = "app.bsky.feed.getPosts"
 CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
 PAGE_SIZE = 50
@@ -184,6 +187,22 @@ class BlueskyConnector(Connector):
         self.sessions[self._session_key] = session
         self.http.auth_headers["Authorization"] = f"Bearer {session.access.reveal()}"
         return session
+
+    recheck_batch: ClassVar[int] = 25
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``app.bsky.feed.getPosts``, 25 URIs a request: a post left out has been deleted (or taken down)."""
+        self._session()
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks(external_ids, self.recheck_batch):
+            body = self.http.get_json(GET_POSTS, {"uris": chunk})
+            posts = dig(body, "posts")
+            if not isinstance(posts, list):
+                continue
+            found = {str(dig(post, "uri")) for post in posts if isinstance(post, Mapping)}
+            for uri in chunk:
+                states[uri] = "present" if uri in found else "deleted"
+        return states
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_xrpc_error(response, self.now())

@@ -108,6 +108,7 @@ class InstagramConnector(GraphConnector):
     settings_model: ClassVar[type[AccountSettings]] = InstagramSettings
 
     settings: InstagramSettings
+    hidden_field: ClassVar[str] = "hidden"
 
     @cached_property
     def tokens(self) -> TokenKeeper:

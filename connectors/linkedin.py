@@ -25,7 +25,7 @@ unchanged and is seen only when the post's counts next move.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, ClassVar
@@ -34,9 +34,19 @@ from urllib.parse import quote, unquote
 import requests
 from pydantic import Field, model_validator
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, as_object, dig, parse_time, reason_of
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    Connector,
+    RecheckState,
+    as_object,
+    dig,
+    parse_time,
+    reason_of,
+)
 from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
-from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.errors import AuthError, ConnectorError, FatalError, GoneError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.oauth import Client, refresh_linkedin
 from connectors.pagination import Offset, Page, page_list, pages
@@ -55,6 +65,7 @@ FEED_URL = "https://www.linkedin.com/feed/update/{urn}/"
 # Access tokens last 60 days; one with a refresh token is renewed once less than this is left.
 RENEW_MARGIN = timedelta(days=7)
 
+_COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[a-zA-Z]+:[^,]+),([^)]+)\)$")
 _MENTION = re.compile(r"@\[([^\]]*)\]\(urn:li:[^)]*\)")
 _HASHTAG = re.compile(r"\{hashtag\|\\?#\|([^}]*)\}")
 _ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
@@ -341,6 +352,27 @@ class LinkedInConnector(Connector):
             for record in elements_of(page)
         ]
 
+    recheck_batch: ClassVar[int] = 1
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """One ``GET /socialActions/{object}/comments/{id}`` per comment: 404 means deleted."""
+        self._authorise()
+        states: dict[str, RecheckState] = {}
+        for urn in external_ids:
+            match = _COMMENT_URN.match(urn)
+            if match is None:
+                continue
+            target, key = match.groups()
+            try:
+                self.http.get_json(f"socialActions/{quote(target, safe='')}/comments/{quote(key, safe='')}")
+            except GoneError:
+                states[urn] = "deleted"
+            except FatalError:
+                continue
+            else:
+                states[urn] = "present"
+        return states
+
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         status = response.status_code
         if status < 400:
@@ -353,6 +385,8 @@ class LinkedInConnector(Connector):
             return RetryableError(f"{where}; daily limits reset at midnight UTC", wait or self._until_midnight())
         if status >= 500:
             return RetryableError(where, retry_after_seconds(response))
+        if status in GONE_STATUSES:
+            return GoneError(where)
         if status == 426 or self._error_code(response) in VERSION_CODES:
             return AuthError(
                 f"{where}; LinkedIn no longer supports LinkedIn-Version {self.settings.linkedin_version}: "

@@ -21,7 +21,7 @@ epoch seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -35,13 +35,14 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    RecheckState,
     dig,
     html_to_text,
     parse_time,
     seconds_until_header_time,
     wait_when_nearly_spent,
 )
-from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.errors import AuthError, ConnectorError, FatalError, GoneError, RetryableError
 from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import LinkHeader, Page, Params, pages
 from monitor.secrets import Secret
@@ -187,6 +188,22 @@ class MastodonConnector(Connector):
             raise FatalError("verify_credentials returned no account")
         return account
 
+    recheck_batch: ClassVar[int] = 1
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """One ``GET /api/v1/statuses/:id`` per status (every version has it): 404 means deleted."""
+        states: dict[str, RecheckState] = {}
+        for status_id in external_ids:
+            try:
+                self.http.get_json(f"api/v1/statuses/{status_id}")
+            except GoneError:
+                states[status_id] = "deleted"
+            except FatalError:
+                continue
+            else:
+                states[status_id] = "present"
+        return states
+
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_mastodon_error(response, self.now())
 
@@ -210,6 +227,8 @@ def classify_mastodon_error(response: requests.Response, now: datetime) -> Conne
         return RetryableError(f"{where} was rate limited (429){detail}", wait)
     if status >= 500 or status == 408:
         return RetryableError(f"{where} failed ({status}){detail}", retry_after_seconds(response, now))
+    if status in (404, 410):
+        return GoneError(f"{where} failed ({status}){detail}")
     return FatalError(f"{where} failed ({status}){detail}")
 
 

@@ -29,7 +29,7 @@ next polled.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property
@@ -45,7 +45,9 @@ from connectors.base import (
     Comment,
     Connector,
     OverlapMinutes,
+    RecheckState,
     advance,
+    chunks,
     classify_by_status,
     dig,
     future_note,
@@ -340,6 +342,31 @@ class YouTubeConnector(Connector):
             batch.notes.append(future_note(f"comment {comment.external_id}", changed))
         poll.newest = advance(poll.newest, changed, poll.started)
 
+    recheck_batch: ClassVar[int] = 50
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``comments.list`` by id, 50 a request (1 quota unit each).
+
+        A comment left out of the answer is deleted when the owner's token asks
+        (the owner sees held and spam comments too); with an API key it may be
+        held or rejected instead, so it is reported hidden (no longer public).
+        """
+        self._authorise()
+        missing: RecheckState = "deleted" if self.tokens is not None else "hidden"
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks(external_ids, self.recheck_batch):
+            params = {"part": "snippet", "id": ",".join(chunk), "textFormat": "plainText"}
+            body = self.http.get_json("comments", params)
+            found = {str(item.get("id")): item for item in items_of_body(body) if isinstance(item, Mapping)}
+            for comment_id in chunk:
+                record = found.get(comment_id)
+                if record is None:
+                    states[comment_id] = missing
+                    continue
+                status = dig(record, "snippet", "moderationStatus")
+                states[comment_id] = "present" if status in (None, "published") else "hidden"
+        return states
+
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_google_error(response, self.now())
 
@@ -476,6 +503,11 @@ def seconds_until_quota_reset(now: datetime) -> float:
 
 def items_of(page: Page) -> list[Any]:
     return page_list(page, "items")
+
+
+def items_of_body(body: Any) -> list[Any]:
+    items = body.get("items") if isinstance(body, Mapping) else None
+    return items if isinstance(items, list) else []
 
 
 def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:

@@ -76,6 +76,7 @@ def youtube(clock: Clock, store: Any, **settings: Any) -> YouTubeConnector:
             client_id="1234-app.apps.googleusercontent.com",
             client_secret=Secret("GOCSPX-client-secret-value", "t"),
             refresh_token=Secret("1//0g-refresh-token-value", "t"),
+            held_every_minutes=0,  # the review queues are tested in test_youtube_moderation
             **settings,
         ),
         now=clock,
