@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors import AuthError, Connector, ConnectorError, RetryableError
+from connectors.http import HttpClient, StoppingError
 from monitor import metrics
 from monitor.config import AccountConfig
 from monitor.logging import get_logger
@@ -70,7 +71,13 @@ class Pipeline:
         connector: Connector | None = None
         try:
             connector = self.connector_for(account)
+            if isinstance(connector.http, HttpClient):
+                connector.http.interrupt = self.stop
             self._fetch_and_store(connector, row, outcome, log)
+        except StoppingError as exc:
+            outcome.status, outcome.error = "skipped", str(exc)
+            log.info("poll abandoned: the service is stopping")
+            return outcome
         except ConnectorError as exc:
             self._record_failure(row, exc, outcome, log)
         except Exception as exc:  # a bug or a payload no one foresaw: this account fails, others go on

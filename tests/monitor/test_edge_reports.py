@@ -12,6 +12,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from connectors import Batch, Comment, RetryableError
+from connectors.http import StoppingError
 from monitor import config
 from monitor.cli import main
 from monitor.store import Store
@@ -132,3 +133,15 @@ def test_h1_a_future_comment_is_stored_and_reported_in_the_log(store: Store, acc
     assert outcome.status == "ok" and outcome.new == 1
     noted = [entry for entry in logs if entry["event"] == "odd record stored"]
     assert noted and "2099" in noted[0]["note"]
+
+
+def test_h7_a_poll_abandoned_because_the_service_stops_is_not_a_failure(
+    store: Store, account: config.AccountConfig
+) -> None:
+    connector = ScriptedConnector([[StoppingError("GET graph.facebook.com/v23.0/1/posts abandoned")]])
+
+    outcome = pipeline(store, connector, Clock()).poll(account)
+
+    assert outcome.status == "skipped"
+    row = store.account("page")
+    assert row is not None and row.status == "ok" and row.failing_since is None and row.last_error is None
