@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from monitor.filter import Classifier
 
 
+NOTES_REMEMBERED = 10_000
+
+
 @dataclass
 class PollOutcome:
     account: str
@@ -54,6 +57,8 @@ class Pipeline:
         self.connector_for = connector_for
         self.now = now
         self.stop = stop or threading.Event()
+        # Notes already logged: a comment dated in the future is read again on every poll, but said once.
+        self.noted: set[str] = set()
 
     def poll(self, account: AccountConfig) -> PollOutcome:
         row = self.store.ensure_account(account.name, account.platform)
@@ -100,10 +105,17 @@ class Pipeline:
             for reason in batch.skipped:
                 log.warning("record skipped", reason=reason)
             for note in batch.notes:
-                log.warning("odd record stored", note=note)
+                if note not in self.noted:
+                    log.warning("odd record stored", note=note)
+                    self._remember(note)
             if self.stop.is_set():
                 log.info("stopping after this batch")
                 return
+
+    def _remember(self, note: str) -> None:
+        if len(self.noted) >= NOTES_REMEMBERED:
+            self.noted.clear()
+        self.noted.add(note)
 
     def _record_success(self, row: Account, connector: Connector | None, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None

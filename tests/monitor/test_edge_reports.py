@@ -145,3 +145,16 @@ def test_h7_a_poll_abandoned_because_the_service_stops_is_not_a_failure(
     assert outcome.status == "skipped"
     row = store.account("page")
     assert row is not None and row.status == "ok" and row.failing_since is None and row.last_error is None
+
+
+def test_h1_the_same_odd_record_is_logged_once_not_on_every_poll(store: Store, account: config.AccountConfig) -> None:
+    future = Comment(external_id="f1", text="Hello from the future", created_at=datetime(2099, 1, 1, tzinfo=UTC))
+    note = "comment f1 is dated 2099-01-01T00:00:00+00:00, after this poll began"
+    connector = ScriptedConnector([[Batch([future], notes=[note])], [Batch([future], notes=[note])]])
+    run = pipeline(store, connector, Clock())
+
+    with capture_logs() as logs:
+        run.poll(account)
+        run.poll(account)
+
+    assert [entry["note"] for entry in logs if entry["event"] == "odd record stored"] == [note]
