@@ -34,6 +34,8 @@ DEADLINE_SECONDS = 60.0
 # A body larger than this is not read: an error for the account, not memory growth.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
+# How often a request in flight looks whether the service is stopping.
+INTERRUPT_CHECK_SECONDS = 0.25
 
 USER_AGENT = "care-moderation-monitor/0.1 (+https://example.invalid/monitor)"
 
@@ -47,6 +49,10 @@ class DeadlineError(RetryableError):
 
 class TooLargeError(FatalError):
     """The response body is larger than the limit."""
+
+
+class StoppingError(ConnectorError):
+    """The service is stopping: the request in flight, or the wait before a retry, was abandoned."""
 
 
 def strip_query(url: str) -> str:
@@ -104,7 +110,7 @@ class HttpClient:
         max_inline_wait: float = 30.0,
         deadline: float = DEADLINE_SECONDS,
         max_body_bytes: int = MAX_BODY_BYTES,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
@@ -116,7 +122,9 @@ class HttpClient:
         self.max_inline_wait = max_inline_wait
         self.deadline = deadline
         self.max_body_bytes = max_body_bytes
-        self.sleep = sleep
+        self.sleep = sleep or self._pause
+        # Set by whoever runs the poll (the pipeline hands over the service's stop event).
+        self.interrupt: threading.Event | None = None
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.auth_headers: dict[str, str] = {}
@@ -209,7 +217,22 @@ class HttpClient:
             if wait > self.max_inline_wait:
                 raise outcome
             self.sleep(wait)
+            self._unless_stopping(method, url)
         raise FatalError(f"{method} {strip_query(url)}: no attempts made")  # pragma: no cover
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before a retry, but no longer than the service keeps running."""
+        if self.interrupt is None:
+            time.sleep(seconds)
+        else:
+            self.interrupt.wait(seconds)
+
+    def _stopping(self) -> bool:
+        return self.interrupt is not None and self.interrupt.is_set()
+
+    def _unless_stopping(self, method: str, url: str) -> None:
+        if self._stopping():
+            raise StoppingError(f"{method} {strip_query(url)} abandoned: the service is stopping")
 
     def _attempt(
         self, method: str, url: str, query: dict[str, Any], json: Mapping[str, Any] | None, decode: bool
@@ -217,6 +240,8 @@ class HttpClient:
         self.requests_made += 1
         try:
             response = self._within_deadline(method, url, query, json)
+        except StoppingError:
+            raise
         except ConnectorError as exc:
             return exc
         except requests.Timeout:
@@ -246,8 +271,9 @@ class HttpClient:
 
         Socket timeouts bound each read, not the whole: a platform that sends a
         byte a second never trips them. So the exchange runs in its own thread,
-        which this one waits for at most ``deadline`` seconds; then the exchange
-        is told to stop and its connection is shut, and this request fails.
+        which this one waits for at most ``deadline`` seconds, or until the
+        service stops; then the exchange is told to stop and its connection is
+        shut, and this request fails.
         """
         outcome: list[requests.Response | BaseException] = []
         streaming: list[requests.Response] = []
@@ -261,11 +287,14 @@ class HttpClient:
 
         worker = threading.Thread(target=exchange, name="http-exchange", daemon=True)
         worker.start()
-        worker.join(self.deadline)
+        ends = time.monotonic() + self.deadline
+        while worker.is_alive() and not self._stopping() and (left := ends - time.monotonic()) > 0:
+            worker.join(min(left, INTERRUPT_CHECK_SECONDS))
         if not outcome:
             stop.set()
             for response in streaming:
                 _shut(response)
+            self._unless_stopping(method, url)
             raise DeadlineError(f"{method} {strip_query(url)} did not finish within {self.deadline:g} s")
         result = outcome[0]
         if isinstance(result, BaseException):

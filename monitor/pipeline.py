@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors import AuthError, Connector, ConnectorError, RetryableError
 from connectors.credentials import CredentialExpiry
+from connectors.http import HttpClient, StoppingError
 from monitor import metrics
 from monitor.config import AccountConfig
 from monitor.logging import get_logger
@@ -24,6 +25,9 @@ from monitor.store import PendingComment, Store
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
+
+
+NOTES_REMEMBERED = 10_000
 
 
 @dataclass
@@ -56,6 +60,8 @@ class Pipeline:
         self.stop = stop or threading.Event()
         self._credential_expiry: dict[str, CredentialExpiry | None] = {}
         self._warned: set[str] = set()
+        # Notes already logged: a comment dated in the future is read again on every poll, but said once.
+        self.noted: set[str] = set()
 
     def poll(self, account: AccountConfig) -> PollOutcome:
         row = self.store.ensure_account(account.name, account.platform)
@@ -73,7 +79,13 @@ class Pipeline:
         connector: Connector | None = None
         try:
             connector = self.connector_for(account)
+            if isinstance(connector.http, HttpClient):
+                connector.http.interrupt = self.stop
             self._fetch_and_store(connector, row, outcome, log)
+        except StoppingError as exc:
+            outcome.status, outcome.error = "skipped", str(exc)
+            log.info("poll abandoned: the service is stopping")
+            return outcome
         except ConnectorError as exc:
             self._record_failure(row, exc, outcome, log)
         except Exception as exc:  # a bug or a payload no one foresaw: this account fails, others go on
@@ -96,10 +108,17 @@ class Pipeline:
             for reason in batch.skipped:
                 log.warning("record skipped", reason=reason)
             for note in batch.notes:
-                log.warning("odd record stored", note=note)
+                if note not in self.noted:
+                    log.warning("odd record stored", note=note)
+                    self._remember(note)
             if self.stop.is_set():
                 log.info("stopping after this batch")
                 return
+
+    def _remember(self, note: str) -> None:
+        if len(self.noted) >= NOTES_REMEMBERED:
+            self.noted.clear()
+        self.noted.add(note)
 
     def _record_success(self, row: Account, connector: Connector | None, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import responses
 
 from connectors.base import classify_by_status
 from connectors.errors import FatalError, RetryableError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, StoppingError
 
 TRICKLE_SECONDS = 20.0  # how long the server keeps trickling if nobody stops listening
 
@@ -111,3 +112,31 @@ def test_l4_an_endless_body_without_a_length_is_cut_at_the_limit(platform: str) 
         http.get_json("endless")
 
     assert SlowPlatform.served == ["/endless"]
+
+
+def test_h7_a_request_in_flight_is_abandoned_when_the_service_stops(platform: str) -> None:
+    http = client(platform)
+    http.deadline = 30.0
+    http.interrupt = threading.Event()
+    threading.Timer(0.5, http.interrupt.set).start()
+    started = time.monotonic()
+
+    with pytest.raises(StoppingError, match="the service is stopping"):
+        http.get_json("trickle-body")
+
+    assert time.monotonic() - started < 5.0
+
+
+@responses.activate
+def test_h7_the_wait_before_a_retry_ends_when_the_service_stops() -> None:
+    responses.get("https://api.example.test/items", status=503)
+    http = HttpClient("https://api.example.test", classify_by_status, backoff=20.0, max_inline_wait=60.0)
+    http.interrupt = threading.Event()
+    threading.Timer(0.5, http.interrupt.set).start()
+    started = time.monotonic()
+
+    with pytest.raises(StoppingError):
+        http.get_json("items")
+
+    assert time.monotonic() - started < 5.0  # the backoff alone would be 10-30 s
+    assert len(responses.calls) == 1

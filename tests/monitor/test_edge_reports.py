@@ -12,6 +12,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from connectors import Batch, Comment, RetryableError
+from connectors.http import StoppingError
 from monitor import config
 from monitor.cli import main
 from monitor.store import Store
@@ -132,3 +133,28 @@ def test_h1_a_future_comment_is_stored_and_reported_in_the_log(store: Store, acc
     assert outcome.status == "ok" and outcome.new == 1
     noted = [entry for entry in logs if entry["event"] == "odd record stored"]
     assert noted and "2099" in noted[0]["note"]
+
+
+def test_h7_a_poll_abandoned_because_the_service_stops_is_not_a_failure(
+    store: Store, account: config.AccountConfig
+) -> None:
+    connector = ScriptedConnector([[StoppingError("GET graph.facebook.com/v23.0/1/posts abandoned")]])
+
+    outcome = pipeline(store, connector, Clock()).poll(account)
+
+    assert outcome.status == "skipped"
+    row = store.account("page")
+    assert row is not None and row.status == "ok" and row.failing_since is None and row.last_error is None
+
+
+def test_h1_the_same_odd_record_is_logged_once_not_on_every_poll(store: Store, account: config.AccountConfig) -> None:
+    future = Comment(external_id="f1", text="Hello from the future", created_at=datetime(2099, 1, 1, tzinfo=UTC))
+    note = "comment f1 is dated 2099-01-01T00:00:00+00:00, after this poll began"
+    connector = ScriptedConnector([[Batch([future], notes=[note])], [Batch([future], notes=[note])]])
+    run = pipeline(store, connector, Clock())
+
+    with capture_logs() as logs:
+        run.poll(account)
+        run.poll(account)
+
+    assert [entry["note"] for entry in logs if entry["event"] == "odd record stored"] == [note]
