@@ -7,7 +7,8 @@ Each answer is written from the platform's reference:
   ("Unsupported get request. Object with ID '...' does not exist ..."); Instagram comment
   node fields ``id``, ``hidden``; Facebook comment ``is_hidden``.
 - Bluesky lexicon ``app.bsky.feed.getPosts`` (``uris``, up to 25): missing posts are left out.
-- Mastodon "GET /api/v1/statuses/:id": 404 ``{"error": "Record not found"}``.
+- Mastodon "GET /api/v1/statuses" (``id[]``, 4.3+; missing statuses left out) and
+  "GET /api/v1/statuses/:id": 404 ``{"error": "Record not found"}``.
 - WordPress REST "List Comments": ``include``, ``status`` (``any`` with edit rights).
 - X API v2 "GET /2/tweets": ``errors`` entries with ``resource_id`` and ``type``
   ``https://api.twitter.com/2/problems/resource-not-found``.
@@ -148,11 +149,28 @@ def test_bluesky_get_posts_leaves_out_deleted_posts() -> None:
     assert states == {kept: "present", gone: "deleted"}
 
 
-def test_mastodon_404_is_deleted() -> None:
+def test_mastodon_asks_20_statuses_a_request_and_a_left_out_one_is_deleted() -> None:
+    settings = MastodonSettings(
+        name="m", platform="mastodon", base_url="https://social.example.org", access_token=Secret("tok-m-1", "t")
+    )
+    ids = [str(1100 + n) for n in range(25)]
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            "https://social.example.org/api/v1/statuses",
+            json=[{"id": status_id, "content": "<p>hi</p>"} for status_id in ids if status_id != "1102"],
+        )
+        states = quiet(MastodonConnector(settings)).recheck(ids)
+        sizes = [len(parse_qs(urlsplit(call.request.url).query)["id[]"]) for call in rsps.calls]
+    assert sizes == [20, 5]
+    assert states["1101"] == "present" and states["1102"] == "deleted" and len(states) == 25
+
+
+def test_mastodon_before_4_3_is_asked_one_status_at_a_time() -> None:
     settings = MastodonSettings(
         name="m", platform="mastodon", base_url="https://social.example.org", access_token=Secret("tok-m-1", "t")
     )
     with responses.RequestsMock() as rsps:
+        rsps.get("https://social.example.org/api/v1/statuses", status=404, json={"error": "Record not found"})
         rsps.get("https://social.example.org/api/v1/statuses/1101", json={"id": "1101", "content": "<p>hi</p>"})
         rsps.get("https://social.example.org/api/v1/statuses/1102", status=404, json={"error": "Record not found"})
         states = quiet(MastodonConnector(settings)).recheck(["1101", "1102"])
