@@ -159,7 +159,7 @@ class MastodonConnector(Connector):
         """
         status = notification.get("status")
         replied_to = _id_or_none(dig(status, "in_reply_to_account_id"))
-        if comment.parent_id is None or replied_to == owner or not owner:
+        if comment.parent_id is None or replied_to is None or replied_to == owner or not owner:
             return comment
         if comment.parent_id not in self._thread_posts:
             self._thread_posts[comment.parent_id] = self._our_post_above(comment.external_id, owner)
