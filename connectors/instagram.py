@@ -45,7 +45,16 @@ from connectors.base import (
     time_or_none,
 )
 from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
-from connectors.graph import PAGING, GraphConnector, GraphSettings, appsecret_proof, page_records, records_of
+from connectors.errors import RetryableError
+from connectors.graph import (
+    PAGING,
+    GraphConnector,
+    GraphSettings,
+    TooMuchDataError,
+    appsecret_proof,
+    page_records,
+    records_of,
+)
 from connectors.oauth import refresh_instagram
 from connectors.pagination import pages
 from monitor.secrets import Secret
@@ -144,10 +153,25 @@ class InstagramConnector(GraphConnector):
         started = self.now()
         notes: list[str] = []
         watermark, cutoff = self._watermark_and_cutoff(bookmark, started, notes)
-        poll = _Poll(cutoff=cutoff, started=started, newest=watermark, known_counts=counts_of(bookmark))
+        sizes = (self.settings.media_limit, self.settings.comments_limit)
+        while True:
+            poll = _Poll(cutoff=cutoff, started=started, newest=watermark, known_counts=counts_of(bookmark))
+            try:
+                yield from self._read_listing(poll, started, sizes)
+            except TooMuchDataError as exc:
+                smaller = (max(1, sizes[0] // 2), max(1, sizes[1] // 2))
+                if smaller == sizes:
+                    raise RetryableError(f"{exc}; already asking for one media and one comment") from None
+                sizes = smaller  # for this poll only: the next starts from the settings again
+                continue
+            break
+        since = poll.newest or cutoff
+        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts}, notes=notes)
+
+    def _read_listing(self, poll: _Poll, started: datetime, sizes: tuple[int, int]) -> Iterator[Batch]:
         window_start = started - timedelta(days=self.settings.watch_days)
-        listing = pages(self.http, self._path(f"{self.settings.ig_user_id}/media"), self._media_params(), PAGING)
-        for page in listing:
+        media_path = self._path(f"{self.settings.ig_user_id}/media")
+        for page in pages(self.http, media_path, self._media_params(*sizes), PAGING):
             batch = Batch(comments=[])
             media_page = objects_of(page_records(page), "media", batch)
             watched = [media for media in media_page if not _older_than(media, window_start)]
@@ -157,15 +181,14 @@ class InstagramConnector(GraphConnector):
                 yield batch
             if len(watched) < len(media_page):
                 break
-        since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts}, notes=notes)
 
-    def _media_params(self) -> dict[str, Any]:
+    def _media_params(self, media_limit: int, comments_limit: int) -> dict[str, Any]:
+        """Graph's code 1 ("reduce the amount of data") halves both for the rest of the poll."""
         replies = f"replies{{{COMMENT_FIELDS}}}"
-        comments = f"comments.limit({self.settings.comments_limit}){{{COMMENT_FIELDS},{replies}}}"
+        comments = f"comments.limit({comments_limit}){{{COMMENT_FIELDS},{replies}}}"
         return {
             "fields": f"id,permalink,caption,timestamp,username,comments_count,{comments}",
-            "limit": self.settings.media_limit,
+            "limit": media_limit,
         }
 
     def _read_media(self, media: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:

@@ -146,3 +146,27 @@ def test_a_deprecated_version_stops_the_account_and_names_the_setting() -> None:
         with pytest.raises(AuthError, match="set api_version on this account") as raised:
             list(connector().fetch(None))
     assert "default is v23.0" in str(raised.value)
+
+
+def test_instagram_halves_media_and_comments_for_the_rest_of_the_poll() -> None:
+    """Instagram Graph answers the same code 1 ("Handling Errors"); the listing is asked again, smaller."""
+    from connectors.instagram import InstagramConnector, InstagramSettings
+
+    settings = InstagramSettings(
+        name="ig", platform="instagram", ig_user_id="17841400000000001", access_token=Secret("IGQ-shrink-1", "t")
+    )
+    made = InstagramConnector(settings, now=lambda: NOW)
+    made.http.sleep = lambda seconds: None
+
+    def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        if int(parse_qs(urlsplit(request.url or "").query)["limit"][0]) > 30:
+            return 500, {}, json.dumps(fixture("error_reduce_data.json"))
+        return 200, {}, json.dumps({"data": []})
+
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.GET, re.compile(re.escape(f"{GRAPH}/17841400000000001/media")), callback=reply)
+        batches = list(made.fetch(None))
+        asked = [sizes_asked(call) for call in rsps.calls]
+
+    assert asked == [(100, 25), (50, 12), (25, 6)]
+    assert batches[-1].bookmark is not None and batches[-1].bookmark["counts"] == {}
