@@ -175,8 +175,10 @@ class Pipeline:
             if isinstance(exc, RetryableError) and exc.retry_after:
                 outcome.not_before = now + timedelta(seconds=exc.retry_after)
                 changes["not_before"] = outcome.not_before
-            if row.status == "ok":
-                log.warning("account failing", error=message, kind=outcome.status)
+            unexpected = not isinstance(exc, ConnectorError)
+            if row.status == "ok" or (unexpected and message != row.last_error):
+                # A bug or an unforeseen payload carries its traceback, once per new error, not once per poll.
+                log.warning("account failing", error=message, kind=outcome.status, exc_info=exc if unexpected else None)
             else:
                 log.debug("account still failing", error=message)
         if row.failing_since is None:

@@ -35,7 +35,7 @@ from monitor.config import AccountConfig, Settings
 from monitor.logging import get_logger
 from monitor.notify import Notifier
 from monitor.pipeline import Pipeline
-from monitor.retention import purge_comment_text
+from monitor.retention import purge_comment_text, purge_message_files
 from monitor.schedule import cron_trigger
 from monitor.store import Store
 
@@ -187,8 +187,9 @@ class Service:
             if not ours:
                 return
             purged = purge_comment_text(self.store, timedelta(days=days), self.app.now())
-        if purged:
-            self.log.info("comment text removed under the retention setting", comments=purged, days=days)
+            files = purge_message_files(self.settings.output_dir, timedelta(days=days), self.app.now())
+        if purged or files:
+            self.log.info("comment text removed under the retention setting", comments=purged, files=files, days=days)
 
     def heartbeat_job(self) -> None:
         """Renew this instance's leases, and take up its fair share of the accounts."""

@@ -21,12 +21,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def check(args: argparse.Namespace, app: App) -> int:
     settings = app.settings
-    print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
+    missing = settings.missing_secrets(settings.accounts, notify=True)
+    if missing:
+        print(f"{settings.config_path}: {len(missing)} secret(s) cannot be read:")
+        for problem in missing:
+            print(f"  {problem.removeprefix(f'{settings.config_path}: ')}")
+    else:
+        print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
     store = app.credentials
     where = "encrypted" if store.encrypted else "NOT encrypted: set [credentials] key to encrypt it"
     print(f"  renewed tokens are kept in {store.path} ({where})")
-    problems = 0
+    problems = len(missing)
     for account in settings.accounts:
+        if settings.missing_secrets([account]):
+            print(f"  {account.name} ({account.platform}): not checked; a secret it needs is missing (above)")
+            continue
         connector = app.connector(account)
         try:
             seen = connector.check()

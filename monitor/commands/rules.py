@@ -8,7 +8,7 @@ import json
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from operator import itemgetter
 from pathlib import Path
@@ -21,6 +21,7 @@ from monitor.commands import add_command, config_option
 from monitor.errors import ConfigError
 from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
 from monitor.filter.batching import classified
+from monitor.filter.packs import load_packs, pack_source
 from monitor.models import Comment, Flag
 from monitor.models import Verdict as StoredVerdict
 
@@ -49,12 +50,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     backtest.add_argument("--limit", type=int, default=20, help="comments listed per change (default 20)")
 
+    backtest.add_argument("--json", action="store_true", help="the changes and hits as one JSON document")
+
     stats = actions.add_parser("stats", help="hits per rule, and how many were dismissed", parents=[nested])
     stats.add_argument("--since", type=int, default=30, metavar="DAYS", help="look back this many days (default 30)")
+    stats.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+
+    show = actions.add_parser(
+        "show", help="list the shipped rule packs, or print one to copy a rule from", parents=[nested]
+    )
+    show.add_argument("pack", nargs="?", help="the pack to print, as shipped (TOML)")
+    show.add_argument("--json", action="store_true", help="the list of packs as JSON")
 
 
 def rules(args: argparse.Namespace, app: App) -> int:
-    handlers = {"test": test_rules, "backtest": backtest_rules, "stats": rule_stats}
+    handlers = {"test": test_rules, "backtest": backtest_rules, "stats": rule_stats, "show": show_packs}
     return handlers[args.action](args, app)
 
 
@@ -71,6 +81,8 @@ def verdict_lines(verdict: Verdict) -> list[str]:
 
 
 def test_rules(args: argparse.Namespace, app: App) -> int:
+    if args.account:
+        app.settings.account(args.account)
     verdict = app.classifier.classify(args.text, CommentContext(account=args.account))
     if args.json:
         print(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
@@ -159,6 +171,17 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
             cleared.append(change)
         elif before != after:
             changed.append(change)
+    if args.json:
+        report = {
+            "comments": total,
+            "rules_file": str(args.rules) if args.rules else None,
+            "newly_flagged": [asdict(change) for change in newly],
+            "no_longer_flagged": [asdict(change) for change in cleared],
+            "severity_changed": [asdict(change) for change in changed],
+            "hits": dict(hits.most_common()),
+        }
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
     source = f"the rules in {args.rules}" if args.rules else "the current rules"
     print(f"Re-classified {total} stored comments with {source}.")
     _print_changes("Would newly be flagged", newly, args.limit)
@@ -206,10 +229,39 @@ def rule_stats(args: argparse.Namespace, app: App) -> int:
         hits.update(rules_hit)
         if verdict.comment_id in dismissed_ids:
             dismissed.update(rules_hit)
+    if args.json:
+        rows = [{"rule": rule, "hits": count, "dismissed": dismissed[rule]} for rule, count in hits.most_common()]
+        print(json.dumps({"days": args.since, "flagged_comments": len(verdicts), "rules": rows}, indent=2))
+        return 0
     print(f"Rule hits over the last {args.since} days ({len(verdicts)} flagged comments):")
     if not hits:
         print("  none")
     for rule, count in hits.most_common():
         share = dismissed[rule] / count
         print(f"  {count:6} hits  {dismissed[rule]:5} dismissed ({share:4.0%})  {rule}")
+    return 0
+
+
+# show
+
+
+def show_packs(args: argparse.Namespace, app: App) -> int:
+    packs = load_packs()
+    if args.pack is not None:
+        if args.pack not in packs:
+            raise ConfigError(f"no rule pack named {args.pack!r} (packs: {', '.join(packs)})")
+        print(pack_source(args.pack), end="")
+        return 0
+    disabled = set(app.settings.filter.disabled_packs)
+    rows = [
+        {"pack": name, "enabled": name not in disabled, "rules": len(pack.rules), "description": pack.description}
+        for name, pack in packs.items()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = "on " if row["enabled"] else "off"
+        print(f"  {state} {row['pack']:<18} {row['rules']:3} rules  {row['description']}")
+    print("Print one with `monitor rules show PACK`; override a rule by giving its name under [[filter.rules]].")
     return 0

@@ -291,7 +291,6 @@ def channels_for(settings: Settings, http: requests.Session | None = None) -> li
         channels.append(SlackChannel(config.slack, http))
     if config.teams is not None:
         channels.append(TeamsChannel(config.teams, http))
-    if config.output_dir:
-        directory = settings.config_dir / Path(config.output_dir)
-        channels.append(FileChannel(directory, config.sender))
+    if settings.output_dir is not None:
+        channels.append(FileChannel(settings.output_dir, config.sender))
     return channels

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import requests
 import responses
 
-from connectors.base import Batch, Comment
 from connectors.bluesky import classify_xrpc_error
 from connectors.errors import ConnectorError, FatalError, RetryableError
-from connectors.facebook import FacebookConnector, FacebookSettings
 from connectors.http import MAX_WAIT_SECONDS, HttpClient, retry_after_seconds
 from connectors.mastodon import MastodonConnector, MastodonSettings, classify_mastodon_error
 from connectors.pagination import LinkHeader, pages
 from monitor.secrets import Secret
+from tests.connectors.test_edge_records import GRAPH, NOW, PAGE_ID, facebook, fb_comment, fb_posts
 
-NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
-FUTURE = "2099-01-01T00:00:00+0000"
-GRAPH = "https://graph.facebook.com/v23.0"
-PAGE_ID = "104512345678901"
-POST_ID = f"{PAGE_ID}_1220034567890123"
-IG_USER = "17841400000000001"
-YOUTUBE = "https://www.googleapis.com/youtube/v3"
-CHANNEL = "UCWillowHouseCareHome001"
 MASTODON = "https://social.example.org"
 
 
@@ -35,56 +24,6 @@ MASTODON = "https://social.example.org"
 def rsps() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
-
-
-def comments_of(batches: list[Batch]) -> dict[str, Comment]:
-    return {comment.external_id: comment for batch in batches for comment in batch.comments}
-
-
-def notes_of(batches: list[Batch]) -> list[str]:
-    return [note for batch in batches for note in getattr(batch, "notes", [])]
-
-
-def skipped_of(batches: list[Batch]) -> list[str]:
-    return [reason for batch in batches for reason in batch.skipped]
-
-
-# Facebook
-
-
-def facebook() -> FacebookConnector:
-    settings = FacebookSettings(
-        name="page", platform="facebook", page_id=PAGE_ID, access_token=Secret("EAAG-hardening-token-77", "test")
-    )
-    made = FacebookConnector(settings, now=lambda: NOW)
-    made.http.sleep = lambda _seconds: None
-    return made
-
-
-def fb_comment(number: int, created: str, message: str = "Lovely afternoon") -> dict[str, Any]:
-    comment_id = f"1220034567890123_12200{number:010d}"
-    return {
-        "id": comment_id,
-        "from": {"id": f"70100000000{number:05d}", "name": f"Visitor {number}"},
-        "message": message,
-        "created_time": created,
-        "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/1220034567890123/?comment_id=12200{number:010d}",
-        "is_hidden": False,
-    }
-
-
-def fb_posts(*comments: dict[str, Any], next_url: str | None = None) -> dict[str, Any]:
-    paging: dict[str, Any] = {"cursors": {"before": "QVFIUmJlZm9yZQ", "after": "QVFIUmFmdGVy"}}
-    if next_url:
-        paging["next"] = next_url
-    post = {
-        "id": POST_ID,
-        "message": "Sports Day at Brightwater House",
-        "permalink_url": f"https://www.facebook.com/{PAGE_ID}/posts/1220034567890123/",
-        "created_time": "2026-05-04T10:02:11+0000",
-        "comments": {"data": list(comments), "paging": {"cursors": {"before": "QVFIUmE", "after": "QVFIUmI"}}},
-    }
-    return {"data": [post], "paging": paging}
 
 
 # M2: tokens go only to the platform's own host

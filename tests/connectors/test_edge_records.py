@@ -29,7 +29,6 @@ POST_ID = f"{PAGE_ID}_1220034567890123"
 IG_USER = "17841400000000001"
 YOUTUBE = "https://www.googleapis.com/youtube/v3"
 CHANNEL = "UCWillowHouseCareHome001"
-MASTODON = "https://social.example.org"
 
 
 @pytest.fixture
@@ -43,7 +42,7 @@ def comments_of(batches: list[Batch]) -> dict[str, Comment]:
 
 
 def notes_of(batches: list[Batch]) -> list[str]:
-    return [note for batch in batches for note in getattr(batch, "notes", [])]
+    return [note for batch in batches for note in batch.notes]
 
 
 def skipped_of(batches: list[Batch]) -> list[str]:

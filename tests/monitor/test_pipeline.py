@@ -211,3 +211,16 @@ def test_credentials_expiry_is_logged_on_change_and_the_warning_once(
         ("warning", "credentials expire soon and cannot be renewed here; renew them", first.expires_at.isoformat()),
         ("info", "credentials renewed", (START + timedelta(days=80)).isoformat()),
     ]
+def test_an_unexpected_error_logs_its_traceback_once(store: Store, account: config.AccountConfig) -> None:
+    clock = Clock()
+    bug = KeyError("created_time")
+    connector = ScriptedConnector([[bug], [bug], [Batch([])]])
+    run = pipeline(store, connector, clock)
+    with capture_logs() as logs:
+        first = run.poll(account)
+        clock.now += timedelta(minutes=5)
+        run.poll(account)
+    assert first.status == "failed" and first.error == "KeyError: 'created_time'"
+    failing = [entry for entry in logs if entry["event"] == "account failing"]
+    assert len(failing) == 1
+    assert failing[0]["exc_info"] is bug and failing[0]["error"] == "KeyError: 'created_time'"
