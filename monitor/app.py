@@ -61,7 +61,7 @@ class App:
     @cached_property
     def credentials(self) -> FileCredentialStore:
         """Tokens the monitor renews itself, shared by every connector this app builds."""
-        return self.settings.credentials.store(self.settings.config_dir)
+        return self.settings.credentials.store(self.settings.state_dir)
 
     def connector(self, account: config.AccountConfig) -> Connector:
         return connector_class(account.platform)(account.connector, now=self.now, credentials=self.credentials)

@@ -135,7 +135,7 @@ class MetricsSettings(Strict):
 class CredentialSettings(Strict):
     """Where tokens the monitor renews itself are kept (YouTube, Instagram Login, LinkedIn refresh tokens)."""
 
-    # Beside the config file unless absolute; readable by its owner only.
+    # In the state directory ($STATE_DIRECTORY, else beside the config) unless absolute; owner-only.
     path: Path = Path("credentials.json")
     # A Fernet key from the environment (`monitor auth --new-key` makes one). With it the file
     # is encrypted; without it the file holds the tokens as JSON.
@@ -144,7 +144,7 @@ class CredentialSettings(Strict):
     @field_validator("key")
     @classmethod
     def _usable_key(cls, value: Secret | None) -> Secret | None:
-        if value is not None:
+        if value is not None and value.problem is None:  # a key that cannot be read is named when needed
             try:
                 FileCredentialStore(Path("unused"), value)
             except CredentialStoreError as exc:

@@ -196,3 +196,18 @@ def test_an_answer_for_another_consent_stores_nothing(
     assert "state differs" in capsys.readouterr().err
     assert not (tmp_path / "credentials.json").exists()
     app.close()
+
+
+def test_a_credentials_key_that_is_not_a_fernet_key_is_a_config_error_naming_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.config import from_mapping
+    from monitor.errors import ConfigError
+
+    monkeypatch.setenv("AUTH_TEST_KEY", "not-a-fernet-key")
+    with pytest.raises(ConfigError, match=r"credentials\.key: .*not a Fernet key"):
+        from_mapping({"credentials": {"key": {"env": "AUTH_TEST_KEY"}}}, tmp_path / "config.toml")
+    monkeypatch.delenv("AUTH_TEST_KEY")
+    settings = from_mapping({"credentials": {"key": {"env": "AUTH_TEST_KEY"}}}, tmp_path / "config.toml")
+    with pytest.raises(ConfigError, match="AUTH_TEST_KEY"):
+        settings.credentials.store(tmp_path)  # named when the store is first needed, not before
