@@ -12,14 +12,15 @@ from __future__ import annotations
 import html
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, ClassVar, Literal
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.credentials import CredentialExpiry, CredentialStore, MemoryCredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, retry_after_seconds
 
@@ -163,6 +164,13 @@ class AccountSettings(BaseModel):
     name: str
     platform: str
     base_url: str | None = None
+    # The day the account's token expires, where the platform cannot renew it and said when
+    # (e.g. a Page token from a short-lived user token); the operator is warned 14 days ahead.
+    token_expires: date | None = None
+
+
+# What a re-check found: still there, hidden (held, spam, hidden by a moderator) or deleted.
+RecheckState = Literal["present", "hidden", "deleted"]
 
 
 class Connector(ABC):
@@ -171,15 +179,20 @@ class Connector(ABC):
     platform: ClassVar[str]
     settings_model: ClassVar[type[AccountSettings]] = AccountSettings
     default_base_url: ClassVar[str] = ""
+    # Comments a single re-check request can ask about; 0 where the platform cannot say cheaply.
+    recheck_batch: ClassVar[int] = 0
 
     def __init__(
         self,
         settings: AccountSettings,
         http: HttpClient | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        credentials: CredentialStore | None = None,
     ) -> None:
         self.settings = settings
         self.now = now
+        self.credentials: CredentialStore = credentials if credentials is not None else MemoryCredentialStore()
         self.http = http or HttpClient(
             base_url=settings.base_url or self.default_base_url,
             classify_error=self.classify_error,
@@ -201,6 +214,26 @@ class Connector(ABC):
     @abstractmethod
     def check(self) -> str:
         """Make one cheap authenticated call; return what it saw (e.g. the page name)."""
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """What became of these comments (ids as the connector reported them), in ``recheck_batch``-sized requests.
+
+        An id left out of the answer is one the platform could not speak for
+        (an error, or a state it does not reveal to this token). The default
+        knows nothing.
+        """
+        return {}
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        """When this account's credentials stop working, where that is known.
+
+        Connectors that renew their tokens override this; otherwise it is the
+        operator's ``token_expires`` (the end of that day, UTC).
+        """
+        day = self.settings.token_expires
+        if day is None:
+            return None
+        return CredentialExpiry(datetime.combine(day, time(), UTC) + timedelta(days=1), "access token", False)
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         """Sort a response into ok (None) or one of the error kinds. Override per platform."""
@@ -352,3 +385,9 @@ def post_title(message: Any) -> str | None:
         return None
     line = message.strip().splitlines()[0].strip()
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -31,20 +31,25 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    RecheckState,
+    chunks,
     dig,
     future_note,
     later_than_start,
     parse_time,
     seconds_until_header_time,
+    time_or_none,
     trusted_watermark,
     wait_when_nearly_spent,
 )
+from connectors.credentials import CredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, excerpt, retry_after_seconds
 from connectors.pagination import PageToken, pages
 from monitor.secrets import Secret
 
 LIST_NOTIFICATIONS = "app.bsky.notification.listNotifications"
+GET_POSTS = "app.bsky.feed.getPosts"
 CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
 PAGE_SIZE = 50
@@ -109,8 +114,9 @@ class BlueskyConnector(Connector):
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         sessions: dict[tuple[str, str], Session] | None = None,
+        credentials: CredentialStore | None = None,
     ) -> None:
-        super().__init__(settings, http, now)
+        super().__init__(settings, http, now, credentials=credentials)
         self.sessions = SESSIONS if sessions is None else sessions
 
     @property
@@ -181,6 +187,22 @@ class BlueskyConnector(Connector):
         self.sessions[self._session_key] = session
         self.http.auth_headers["Authorization"] = f"Bearer {session.access.reveal()}"
         return session
+
+    recheck_batch: ClassVar[int] = 25
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``app.bsky.feed.getPosts``, 25 URIs a request: a post left out has been deleted (or taken down)."""
+        self._session()
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks(external_ids, self.recheck_batch):
+            body = self.http.get_json(GET_POSTS, {"uris": chunk})
+            posts = dig(body, "posts")
+            if not isinstance(posts, list):
+                continue
+            found = {str(dig(post, "uri")) for post in posts if isinstance(post, Mapping)}
+            for uri in chunk:
+                states[uri] = "present" if uri in found else "deleted"
+        return states
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_xrpc_error(response, self.now())
@@ -297,9 +319,9 @@ def comment_from_post(
 ) -> Comment:
     """An ``app.bsky.feed.post`` record, with the URI and author it was listed with, as a Comment.
 
-    Records are written by clients and not normalised: ``createdAt`` may lack a
-    zone (UTC is assumed), unknown fields appear, and a media-only post has
-    empty text.
+    Records are written by clients and not normalised: unknown fields appear,
+    and a media-only post has empty text. ``createdAt`` is the client's clock:
+    see ``creation_time``.
     """
     did, rkey = post_address(uri)
     if not isinstance(record, Mapping):
@@ -307,14 +329,14 @@ def comment_from_post(
     author = author if isinstance(author, Mapping) else {}
     author_did = str(author.get("did") or did)
     handle = str(author.get("handle") or "") or None
-    created = record.get("createdAt") or fallback_time
-    if not created:
+    created = creation_time(record.get("createdAt"), fallback_time)
+    if created is None:
         raise KeyError(f"post {uri} has no createdAt")
     root = dig(record, "reply", "root", "uri") or quoted_uri(record)
     return Comment(
         external_id=str(uri),
         text=str(record.get("text") or "").strip(),
-        created_at=parse_time(created),
+        created_at=created,
         post_id=root,
         post_url=web_url(root) if root else None,
         parent_id=dig(record, "reply", "parent", "uri"),
@@ -323,6 +345,34 @@ def comment_from_post(
         permalink=f"https://bsky.app/profile/{handle or did}/post/{rkey}",
         by_owner=bool(owner_did) and author_did == owner_did,
     )
+
+
+def creation_time(created: Any, indexed: Any) -> datetime | None:
+    """When a post was written: its ``createdAt``, bounded by when the server indexed it.
+
+    ``createdAt`` is written by the client. Some clients write local time with no
+    zone, which read as UTC can be hours in the future or the past; such a time
+    is not trusted and ``indexedAt`` (the server's clock, seconds after posting)
+    is used instead. A time with a zone that is later than ``indexedAt`` (a
+    client clock running fast) is brought back to it. Without ``indexedAt`` a
+    zoneless time is read as UTC.
+    """
+    indexed_at = time_or_none(indexed)
+    if not created:
+        return indexed_at
+    written = parse_time(created)
+    if indexed_at is None:
+        return written
+    if not has_zone(str(created)) or written > indexed_at:
+        return indexed_at
+    return written
+
+
+def has_zone(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return True  # not ISO 8601 at all (epoch numbers): parse_time decides
 
 
 def post_address(uri: Any) -> tuple[str, str]:

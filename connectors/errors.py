@@ -47,6 +47,10 @@ class FatalError(ConnectorError):
     """Anything else: this run of this account fails, the others go on."""
 
 
+class GoneError(FatalError):
+    """The record asked for no longer exists (deleted), as the platform says it: 404/410, Graph 100/33."""
+
+
 def _how_long(seconds: float) -> str:
     if math.isnan(seconds) or math.isinf(seconds):
         return "for ever"

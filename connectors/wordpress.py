@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -34,6 +34,8 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    RecheckState,
+    chunks,
     dig,
     future_note,
     html_to_text,
@@ -157,6 +159,31 @@ class WordPressConnector(Connector):
                 batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
         return batch
 
+    recheck_batch: ClassVar[int] = PAGE_SIZE
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``?include=`` 100 ids a request. Signed in, a comment left out was deleted (trash and spam are
+        listed with their status); without credentials, held comments are left out too, so one missing
+        is only known to be no longer public (hidden)."""
+        missing: RecheckState = "deleted" if self._signed_in else "hidden"
+        states: dict[str, RecheckState] = {}
+        numeric = [comment_id for comment_id in external_ids if comment_id.isdigit()]
+        for chunk in chunks(numeric, self.recheck_batch):
+            params = {"include": ",".join(chunk), "per_page": PAGE_SIZE}
+            if self._signed_in:
+                params["status"] = "any"  # every status, trash and spam included
+            body = self.http.get_json(COMMENTS, params)
+            records = body if isinstance(body, list) else []
+            found = {str(r.get("id")): r.get("status") for r in records if isinstance(r, Mapping)}
+            for comment_id in chunk:
+                if comment_id not in found:
+                    states[comment_id] = missing
+                elif found[comment_id] == "trash":
+                    states[comment_id] = "deleted"
+                else:
+                    states[comment_id] = "hidden" if found[comment_id] in HIDDEN_STATUSES else "present"
+        return states
+
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_wordpress_error(response)
 
@@ -198,7 +225,7 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
         text=html_to_text(_unwrap(str(dig(record, "content", "rendered") or ""))),
         created_at=parse_time(created),
         post_id=str(record["post"]) if record.get("post") else None,
-        post_url=str(link).split("#", 1)[0] if link else None,
+        post_url=post_address(str(link)) if link else None,
         parent_id=str(parent) if isinstance(parent, int) and parent > 0 else None,
         author_id=str(author_id) if author_id is not None else None,
         author_name=str(record.get("author_name") or "").strip() or None,
@@ -206,6 +233,19 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
         by_owner=author_id is not None and author_id in owner_user_ids,
         hidden=status in HIDDEN_STATUSES,
     )
+
+
+_COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
+
+
+def post_address(comment_link: str) -> str:
+    """The post's address from a comment's link: without ``#comment-N`` and, on a site that pages its
+    comments, without the ``comment-page-N/`` part (``…/post-name/comment-page-2/#comment-9``) or,
+    without pretty permalinks, the ``cpage=N`` parameter."""
+    address = comment_link.split("#", 1)[0]
+    path, _, query = address.partition("?")
+    kept = "&".join(part for part in query.split("&") if part and not part.startswith("cpage="))
+    return _COMMENT_PAGE.sub("", path) + (f"?{kept}" if kept else "")
 
 
 def _unwrap(markup: str) -> str:

@@ -21,7 +21,7 @@ with ``edited_at`` set, and superseded versions are ignored.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -33,7 +33,9 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    RecheckState,
     as_object,
+    chunks,
     dig,
     parse_time,
     reason_of,
@@ -251,6 +253,27 @@ class XConnector(Connector):
         if newest is not None:
             held.bookmark = {"since_id": str(newest)}
         yield held
+
+    recheck_batch: ClassVar[int] = 100
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``GET /2/tweets?ids=``, 100 a request: each missing post is named in ``errors``, "Not Found" when
+        deleted, "Authorization" when its author made it protected or was suspended (no longer public)."""
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks([post for post in external_ids if post.isdigit()], self.recheck_batch):
+            body = self.http.get_json("tweets", {"ids": ",".join(chunk), "tweet.fields": "id"})
+            for post in dig(body, "data") or []:
+                if isinstance(post, Mapping) and str(post.get("id")) in chunk:
+                    states[str(post["id"])] = "present"
+            for error in dig(body, "errors") or []:
+                if not isinstance(error, Mapping) or str(error.get("resource_id")) not in chunk:
+                    continue
+                kind = str(error.get("type") or "") + str(error.get("title") or "")
+                if "not-found" in kind or "Not Found" in kind:
+                    states[str(error["resource_id"])] = "deleted"
+                elif "authorization" in kind.lower():
+                    states[str(error["resource_id"])] = "hidden"
+        return states
 
     def check(self) -> str:
         body = self.http.get_json(f"users/{self.settings.user_id}", {"user.fields": "username,name"})

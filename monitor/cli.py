@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "demo",
     "run",
     "check",
+    "auth",
     "health",
     "digest",
     "flags",

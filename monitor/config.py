@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError
 
 from connectors import connector_class
 from connectors.base import AccountSettings
+from connectors.credentials import CredentialStoreError, FileCredentialStore
 from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
@@ -150,6 +151,29 @@ class MetricsSettings(Strict):
         return value
 
 
+class CredentialSettings(Strict):
+    """Where tokens the monitor renews itself are kept (YouTube, Instagram Login, LinkedIn refresh tokens)."""
+
+    # In the state directory ($STATE_DIRECTORY, else beside the config) unless absolute; owner-only.
+    path: Path = Path("credentials.json")
+    # A Fernet key from the environment (`monitor auth --new-key` makes one). With it the file
+    # is encrypted; without it the file holds the tokens as JSON.
+    key: Secret | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _usable_key(cls, value: Secret | None) -> Secret | None:
+        if value is not None and value.problem is None:  # a key that cannot be read is named when needed
+            try:
+                FileCredentialStore(Path("unused"), value)
+            except CredentialStoreError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def store(self, base_dir: Path) -> FileCredentialStore:
+        return FileCredentialStore(base_dir / self.path, self.key)
+
+
 class AccountConfig(Strict):
     """One monitored account: how often to poll it, and its connector's own settings."""
 
@@ -169,6 +193,7 @@ class Settings(Strict):
     service: ServiceSettings = ServiceSettings()
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    credentials: CredentialSettings = CredentialSettings()
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
     accounts: list[AccountConfig] = Field(default_factory=list)

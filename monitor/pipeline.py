@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors import AuthError, Connector, ConnectorError, RetryableError
+from connectors.credentials import CredentialExpiry
 from connectors.http import HttpClient, StoppingError
 from monitor import metrics
 from monitor.config import AccountConfig
@@ -57,6 +58,8 @@ class Pipeline:
         self.connector_for = connector_for
         self.now = now
         self.stop = stop or threading.Event()
+        self._credential_expiry: dict[str, CredentialExpiry | None] = {}
+        self._warned: set[str] = set()
         # Notes already logged: a comment dated in the future is read again on every poll, but said once.
         self.noted: set[str] = set()
 
@@ -131,6 +134,30 @@ class Pipeline:
             row.id, status="ok", last_error=None, failing_since=None, last_success_at=now, not_before=not_before
         )
         log.debug("poll finished", fetched=outcome.fetched, new=outcome.new, edited=outcome.edited)
+        if connector is not None:
+            self._note_credential_expiry(row.name, connector.credential_expiry(), log)
+
+    def _note_credential_expiry(self, account: str, expiry: CredentialExpiry | None, log: Any) -> None:
+        """Log when an account's credentials were renewed or come within the warning period, once per change."""
+        seen = account in self._credential_expiry
+        before = self._credential_expiry.get(account)
+        self._credential_expiry[account] = expiry
+        if expiry is None:
+            return
+        fields = {"expires_at": expiry.expires_at.isoformat(), "what": expiry.what}
+        if expiry.warning_due(self.now()):
+            if account not in self._warned:
+                self._warned.add(account)
+                log.warning("credentials expire soon and cannot be renewed here; renew them", **fields)
+            return
+        self._warned.discard(account)
+        if seen and before == expiry:
+            return
+        if before is not None and expiry.expires_at > before.expires_at:
+            level = log.debug if expiry.renewed_automatically else log.info
+            level("credentials renewed", **fields)
+        else:
+            log.info("credentials expiry", renewed_automatically=expiry.renewed_automatically, **fields)
 
     def _record_failure(self, row: Account, exc: Exception, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None

@@ -28,6 +28,9 @@ def check(args: argparse.Namespace, app: App) -> int:
             print(f"  {problem.removeprefix(f'{settings.config_path}: ')}")
     else:
         print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
+    store = app.credentials
+    where = "encrypted" if store.encrypted else "NOT encrypted: set [credentials] key to encrypt it"
+    print(f"  renewed tokens are kept in {store.path} ({where})")
     problems = len(missing)
     for warning in settings.warnings:
         print(f"warning: {warning}")
@@ -35,8 +38,9 @@ def check(args: argparse.Namespace, app: App) -> int:
         if settings.missing_secrets([account]):
             print(f"  {account.name} ({account.platform}): not checked; a secret it needs is missing (above)")
             continue
+        connector = app.connector(account)
         try:
-            seen = app.connector(account).check()
+            seen = connector.check()
         except AuthError as exc:
             verdict = f"auth failed: {exc}"
         except RetryableError as exc:
@@ -49,5 +53,9 @@ def check(args: argparse.Namespace, app: App) -> int:
         problems += not verdict.startswith("ok")
         state = "" if account.enabled else " [disabled]"
         print(redact(f"  {account.name} ({account.platform}){state}: {verdict}"))
+        expiry = connector.credential_expiry()
+        if expiry is not None:
+            warning = "WARNING: " if expiry.warning_due(app.now()) else ""
+            print(f"    {warning}{expiry.describe(app.now())}")
     return 1 if problems else 0
 

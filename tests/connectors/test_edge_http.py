@@ -38,7 +38,7 @@ def rsps() -> Iterator[responses.RequestsMock]:
     ],
 )
 def test_m2_graph_next_page_on_another_host_is_refused(rsps: responses.RequestsMock, next_url: str) -> None:
-    rsps.get(f"{GRAPH}/{PAGE_ID}/posts", json=fb_posts(fb_comment(6, "2026-05-10T11:00:00+0000"), next_url=next_url))
+    rsps.get(f"{GRAPH}/{PAGE_ID}/feed", json=fb_posts(fb_comment(6, "2026-05-10T11:00:00+0000"), next_url=next_url))
     elsewhere = rsps.get(next_url.split("?", maxsplit=1)[0], json={"data": []})
 
     with pytest.raises(FatalError, match="next page") as caught:

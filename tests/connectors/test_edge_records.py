@@ -90,7 +90,7 @@ def fb_posts(*comments: dict[str, Any], next_url: str | None = None) -> dict[str
 def test_h1_future_comment_does_not_move_the_facebook_watermark(rsps: responses.RequestsMock) -> None:
     future = fb_comment(1, FUTURE, "I know where you all work")
     recent = fb_comment(2, "2026-05-10T11:40:00+0000")
-    rsps.get(f"{GRAPH}/{PAGE_ID}/posts", json=fb_posts(future, recent))
+    rsps.get(f"{GRAPH}/{PAGE_ID}/feed", json=fb_posts(future, recent))
 
     batches = list(facebook().fetch({"since": "2026-05-10T11:00:00+00:00"}))
 
@@ -103,7 +103,7 @@ def test_h1_future_comment_does_not_move_the_facebook_watermark(rsps: responses.
 def test_h1_a_watermark_already_in_the_future_is_not_trusted(rsps: responses.RequestsMock) -> None:
     """A bookmark written before the fix (``since=2099``) would hide every later comment for good."""
     threat = fb_comment(3, "2026-05-09T08:00:00+0000", "I'll burn that place down")
-    rsps.get(f"{GRAPH}/{PAGE_ID}/posts", json=fb_posts(threat))
+    rsps.get(f"{GRAPH}/{PAGE_ID}/feed", json=fb_posts(threat))
 
     batches = list(facebook().fetch({"since": "2099-01-01T00:00:00+00:00"}))
 
@@ -242,7 +242,7 @@ def test_h2_out_of_range_time_is_one_skipped_record_not_a_crash(rsps: responses.
     broken = fb_comment(4, "2026-05-10T11:00:00+0000", "I know where you live")
     broken["created_time"] = created
     fine = fb_comment(5, "2026-05-10T11:10:00+0000")
-    rsps.get(f"{GRAPH}/{PAGE_ID}/posts", json=fb_posts(broken, fine))
+    rsps.get(f"{GRAPH}/{PAGE_ID}/feed", json=fb_posts(broken, fine))
 
     batches = list(facebook().fetch({"since": "2026-05-10T10:00:00+00:00"}))
 

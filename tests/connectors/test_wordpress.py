@@ -277,3 +277,19 @@ def test_economy_steady_state_is_one_request() -> None:
     assert 1 <= figures["steady_state_requests"] <= 2
     assert figures["first_poll_comments"] == 1500
     assert figures["naive_requests"] > 100
+
+
+@pytest.mark.parametrize(
+    ("link", "post"),
+    [
+        # WP REST "Comments" reference: link is the comment's URL; with paged comments it carries the page.
+        ("https://blog.example.org/2026/05/open-day/comment-page-2/#comment-912", "https://blog.example.org/2026/05/open-day/"),
+        ("https://blog.example.org/2026/05/open-day/comment-page-1#comment-3", "https://blog.example.org/2026/05/open-day/"),
+        ("https://blog.example.org/?p=88&cpage=2#comment-41", "https://blog.example.org/?p=88"),
+        ("https://blog.example.org/2026/05/open-day/#comment-7", "https://blog.example.org/2026/05/open-day/"),
+    ],
+)
+def test_the_posts_address_has_no_comment_page(link: str, post: str) -> None:
+    from connectors.wordpress import post_address
+
+    assert post_address(link) == post
