@@ -234,7 +234,7 @@ class _AccountView:
 
 class Classifier:
     """Thread-safe for classify() and classify_many(): everything is built in the constructor and only read
-    afterwards."""
+    afterwards. A classifier can be pickled, to be used in another process (see batching.classified())."""
 
     def __init__(
         self,
@@ -244,6 +244,7 @@ class Classifier:
         model: TextModel | None = None,
     ) -> None:
         self._settings = settings
+        self._made_from = (list(rules), lists, settings, model)
         self._model = ModelStage(model, settings) if model is not None else None
         self._polarity_scores: Callable[[str], dict[str, float]] = SentimentIntensityAnalyzer().polarity_scores
         self._matcher = PhraseMatcher()
@@ -291,6 +292,11 @@ class Classifier:
         self._always = tuple(always)
         self._accounts = {name: self._account_view(name) for name in settings.accounts}
         self._no_account = self._account_view(None)
+
+    def __reduce__(self) -> tuple[type[Classifier], tuple[Any, ...]]:
+        """Pickled as what it is built from, and built again where it is unpickled (e.g. in a worker process
+        started by spawn): its automata and compiled patterns cannot be pickled themselves."""
+        return Classifier, self._made_from
 
     @classmethod
     def from_settings(

@@ -1,4 +1,4 @@
-"""The compiled phrase matcher against a plain reading of what a phrase means.
+"""The phrase matcher against a plain reading of what a phrase means.
 
 Texts here have no digits and no letter three times in a row, so no word has another reading; the matcher
 must then find exactly what a word-by-word comparison finds: each phrase's words in order on consecutive
