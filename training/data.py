@@ -24,6 +24,16 @@ CATEGORIES = (
     "abuse",
     "controversial",
 )
+# The made-up organisations the corpus's comments name; the model reads comments without their names (see
+# monitor/filter/features.name_words), as the running filter reads them without the configured organisation's.
+CORPUS_ORGANISATIONS = (
+    "Brightwater Care",
+    "Oakfield Care",
+    "Hollybank Support",
+    "Kindred Care",
+    "Cedarwood Support",
+    "Oakleigh Care",
+)
 VALIDATION_SHARE = 5  # one comment in five is kept back for thresholds and measuring
 
 

@@ -22,9 +22,10 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
 from monitor.filter import Classifier, FilterSettings
-from monitor.filter.features import FeatureShape, features_of
+from monitor.filter.features import FeatureShape, features_of, name_words
 from training.data import (
     CATEGORIES,
+    CORPUS_ORGANISATIONS,
     Example,
     is_held_out,
     read_corpus,
@@ -69,11 +70,12 @@ def gather(corpus: Path, shared: Path) -> Data:
 
 
 def matrix(texts: Sequence[str], shape: FeatureShape) -> csr_matrix:
+    left_out = name_words(CORPUS_ORGANISATIONS)
     indptr = [0]
     indices: list[int] = []
     values: list[float] = []
     for text in texts:
-        found = features_of(text, shape)
+        found = features_of(text, shape, left_out)
         indices.extend(found.buckets.tolist())
         values.extend(found.values.tolist())
         indptr.append(len(indices))

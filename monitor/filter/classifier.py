@@ -245,7 +245,7 @@ class Classifier:
     ) -> None:
         self._settings = settings
         self._made_from = (list(rules), lists, settings, model)
-        self._model = ModelStage(model, settings) if model is not None else None
+        self._model = ModelStage(model, settings, lists.get("organisation", [])) if model is not None else None
         self._polarity_scores: Callable[[str], dict[str, float]] = SentimentIntensityAnalyzer().polarity_scores
         self._matcher = PhraseMatcher()
         self._normalised = _PatternSet()

@@ -19,7 +19,15 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from monitor.filter.features import FeatureShape, block_scales, pair_bucket, tokens_of, word_features, words_of
+from monitor.filter.features import (
+    FeatureShape,
+    block_scales,
+    pair_bucket,
+    tokens_of,
+    without,
+    word_features,
+    words_of,
+)
 from monitor.filter.verdict import Span
 
 MODEL_FOLDER = "model"
@@ -65,6 +73,12 @@ class TextModel:
         # Words repeat from comment to comment: each one's part is worked out once (lru_cache is thread-safe).
         self._word_part = lru_cache(maxsize=1 << 16)(self._word_part_of)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled (for a worker process) as the shipped model, read again there, or as its arrays."""
+        if self is shipped_model():
+            return shipped_model, ()
+        return TextModel, (self.coef, self.intercept, self.categories, self.thresholds, self.shape)
+
     @classmethod
     def load(cls, folder: Path | Any) -> TextModel:
         """From weights.npz and model.json in ``folder`` (a path or an importlib.resources folder)."""
@@ -80,9 +94,10 @@ class TextModel:
             raise ModelFileError(f"the model in {folder} cannot be read: {exc}") from None
         return cls(coef, intercept, categories, thresholds, shape)
 
-    def probabilities(self, text: str) -> npt.NDArray[np.float64]:
-        """For each category (in self.categories' order), how likely the comment belongs to it."""
-        words = words_of(text)
+    def probabilities(self, text: str, left_out: frozenset[str] = frozenset()) -> npt.NDArray[np.float64]:
+        """For each category (in self.categories' order), how likely the comment belongs to it, read without
+        the words ``left_out`` (see features.name_words)."""
+        words = without(words_of(text), left_out)
         logits = self.intercept.astype(np.float64)
         if words:
             parts = [self._word_part(word) for word in words]
@@ -96,12 +111,14 @@ class TextModel:
         result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-logits))
         return result
 
-    def weighed_most(self, text: str, category: str, limit: int = 3) -> list[Weighed]:
+    def weighed_most(
+        self, text: str, category: str, limit: int = 3, left_out: frozenset[str] = frozenset()
+    ) -> list[Weighed]:
         """The words of ``text`` that pushed it furthest towards ``category``, most first, neighbouring words
         joined into one phrase. A word's part is its own features' (its word bucket, its character n-grams)
         and half of each pair it is in: the parts add up to the score less the intercept."""
         column = self.categories.index(category)
-        tokens = tokens_of(text)
+        tokens = [token for token in tokens_of(text) if token.text not in left_out]
         if not tokens:
             return []
         words = [token.text for token in tokens]

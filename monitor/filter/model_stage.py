@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor.filter.features import name_words
 from monitor.filter.model import TextModel, Weighed
 from monitor.filter.settings import FilterSettings, ModelSettings
 from monitor.filter.verdict import DEFAULT_CATEGORY_SEVERITY, CommentContext, Reason
@@ -43,8 +44,9 @@ class _View:
 
 
 class ModelStage:
-    def __init__(self, model: TextModel, settings: FilterSettings) -> None:
+    def __init__(self, model: TextModel, settings: FilterSettings, organisation_names: Sequence[str] = ()) -> None:
         self._model = model
+        self._left_out = name_words(tuple(organisation_names))
         self._default = self._view(settings.model, settings, None)
         self._accounts = {
             name: self._view(override.model.over(settings.model), settings, name)
@@ -75,7 +77,7 @@ class ModelStage:
         view = self._accounts.get(context.account or "", self._default)
         if not view.thresholds or context.by_owner or not text.strip():  # the organisation's own words aren't flagged
             return []
-        probabilities = self._model.probabilities(text)
+        probabilities = self._model.probabilities(text, self._left_out)
         given = {reason.category for reason in found}
         reasons: list[Reason] = []
         for column, category in enumerate(self._model.categories):
@@ -83,7 +85,7 @@ class ModelStage:
             threshold = view.thresholds.get(category)
             if threshold is None or probability < threshold or category in given:
                 continue
-            weighed = self._model.weighed_most(text, category)
+            weighed = self._model.weighed_most(text, category, left_out=self._left_out)
             reasons.append(_reason(text, category, view.severity[category], probability, weighed))
         return reasons
 

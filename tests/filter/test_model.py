@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from monitor.filter import Classifier, CommentContext, FilterSettings, Reason
-from monitor.filter.features import FeatureShape, features_of, tokens_of, words_of
+from monitor.filter.features import FeatureShape, features_of, name_words, tokens_of, words_of
 from monitor.filter.model import ModelFileError, TextModel, shipped_model
 from monitor.filter.model_stage import ModelStage, how_sure
 
@@ -209,3 +210,17 @@ def test_the_filter_with_the_model_off_gives_only_rule_reasons() -> None:
 def test_the_organisations_own_comments_are_left_to_the_rules() -> None:
     stage = ModelStage(model_that_fears("torch"), FilterSettings())
     assert stage.reasons("torch", CommentContext(by_owner=True), []) == []
+
+
+def test_a_filter_with_the_model_survives_pickling_for_a_worker_process() -> None:
+    classifier = Classifier.from_settings(FilterSettings(), model=model_that_fears("torch"))
+    again = pickle.loads(pickle.dumps(classifier))
+    assert [reason.rule for reason in again.classify("gonna torch it").reasons] == ["model:threat"]
+    assert pickle.loads(pickle.dumps(shipped_model())) is shipped_model()
+
+
+def test_the_organisations_name_is_left_out_of_what_the_model_reads() -> None:
+    stage = ModelStage(model_that_fears("brightwater"), FilterSettings(), ["Brightwater Care"])
+    assert stage.reasons("Brightwater", CommentContext(), []) == []
+    assert ModelStage(model_that_fears("brightwater"), FilterSettings()).reasons("Brightwater", CommentContext(), [])
+    assert name_words(("Brightwater Care", "The Oakfield Trust")) == {"brightwater", "oakfield"}
