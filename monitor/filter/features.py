@@ -125,7 +125,7 @@ def words_of(text: str) -> list[str]:
 
 def _plain_words(text: str) -> list[str]:
     words = _TOKEN.findall(text.replace("\u2019", "'"))
-    if any(char.isdigit() for char in text):
+    if _DIGIT.search(text):
         return [_DIGIT.sub("0", word.lower()) for word in words]
     return [word.lower() for word in words]
 

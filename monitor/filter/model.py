@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -72,6 +73,7 @@ class TextModel:
         self._zeros = np.zeros(len(categories), dtype=np.float64)
         # Words repeat from comment to comment: each one's part is worked out once (lru_cache is thread-safe).
         self._word_part = lru_cache(maxsize=1 << 16)(self._word_part_of)
+        self._pair_row = lru_cache(maxsize=1 << 16)(self._pair_row_of)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled (for a worker process) as the shipped model, read again there, or as its arrays."""
@@ -98,18 +100,17 @@ class TextModel:
         """For each category (in self.categories' order), how likely the comment belongs to it, read without
         the words ``left_out`` (see features.name_words)."""
         words = without(words_of(text), left_out)
-        logits = self.intercept.astype(np.float64)
-        if words:
-            parts = [self._word_part(word) for word in words]
-            word_scale, char_scale = block_scales(words, sum(part.char_count for part in parts))
-            own = [sum(column) for column in zip(*(part.own for part in parts), strict=True)]
-            chars = [sum(column) for column in zip(*(part.chars for part in parts), strict=True)]
-            pairs = [pair_bucket(first, second, self.shape) for first, second in itertools.pairwise(words)]
-            logits += np.array(own) * word_scale + np.array(chars) * char_scale
-            if pairs:
-                logits += self.coef[pairs].sum(axis=0, dtype=np.float64) * word_scale
-        result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-logits))
-        return result
+        if not words:
+            return _sigmoid(self.intercept.tolist())
+        parts = [self._word_part(word) for word in words]
+        word_scale, char_scale = block_scales(words, sum(part.char_count for part in parts))
+        word_rows = [part.own for part in parts]
+        word_rows += [self._pair_row(first, second) for first, second in itertools.pairwise(words)]
+        own = [sum(column) for column in zip(*word_rows, strict=True)]
+        chars = [sum(column) for column in zip(*(part.chars for part in parts), strict=True)]
+        return _sigmoid(
+            [b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)]
+        )
 
     def weighed_most(
         self, text: str, category: str, limit: int = 3, left_out: frozenset[str] = frozenset()
@@ -140,11 +141,19 @@ class TextModel:
                 phrases.append(Weighed((token.start, token.end), share[index]))
         return sorted(phrases, key=lambda phrase: -phrase.weight)
 
+    def _pair_row_of(self, first: str, second: str) -> tuple[float, ...]:
+        """The weights of a pair of neighbouring words, one for each category."""
+        return tuple(self.coef[pair_bucket(first, second, self.shape)].tolist())
+
     def _word_part_of(self, word: str) -> _WordPart:
         features = word_features(word, self.shape)
         chars = self.coef[list(features.chars)].sum(axis=0, dtype=np.float64) if features.chars else self._zeros
         own = self.coef[features.word].astype(np.float64)
         return _WordPart(tuple(own.tolist()), tuple(chars.tolist()), len(features.chars))
+
+
+def _sigmoid(logits: list[float]) -> npt.NDArray[np.float64]:
+    return np.array([1.0 / (1.0 + math.exp(-min(max(logit, -500.0), 500.0))) for logit in logits])
 
 
 class _WordPart(NamedTuple):
