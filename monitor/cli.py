@@ -16,6 +16,7 @@ from monitor.logging import configure as configure_logging
 COMMAND_MODULES = (
     "demo",
     "run",
+    "serve",
     "check",
     "health",
     "digest",

@@ -27,6 +27,7 @@ from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
 from monitor.schedule import cron_trigger
 from monitor.secrets import Secret
+from monitor.web.settings import ReviewSettings
 
 DEFAULT_CONFIG = Path("config.toml")
 SCHEDULE_KEYS = ("enabled", "poll_interval", "jitter")
@@ -152,6 +153,7 @@ class Settings(Strict):
     metrics: MetricsSettings = MetricsSettings()
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
+    review: ReviewSettings | None = None  # the review page and the signed links in emails
     accounts: list[AccountConfig] = Field(default_factory=list)
     config_path: Path = DEFAULT_CONFIG
 

@@ -36,6 +36,11 @@ class Action(StrEnum):
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
     REOPENED = "reopened"
+    # Recorded on an open flag without changing its status:
+    PAGE_REPLIED = "page-replied"  # a holding reply, which does not close what cannot wait
+    AUTO_HIDDEN = "auto-hidden"  # hidden on the platform by [review.auto_hide]; a person still decides
+    UNHIDDEN = "unhidden"
+    HIDE_FAILED = "hide-failed"
 
 
 CLOSED_BY_HAND = {"resolved": Action.RESOLVED, "dismissed": Action.DISMISSED}
@@ -149,6 +154,16 @@ def answered(flag_id: int, how: str, now: datetime) -> Change:
 def hidden(flag_id: int, now: datetime) -> Change:
     """The comment was hidden on the platform: the flag resolves itself."""
     return _close(flag_id, "resolved", Action.HIDDEN, actor=MONITOR, note=HIDDEN_NOTE, now=now)
+
+
+def hidden_by_hand(flag_id: int, actor: str, now: datetime) -> Change:
+    """A person hid the comment on the platform from the review page: the flag closes as hidden."""
+    return _close(flag_id, "resolved", Action.HIDDEN, actor=actor, note=HIDDEN_NOTE, now=now)
+
+
+def noted(flag_id: int, action: Action, actor: str, note: str, now: datetime) -> Change:
+    """Something happened to an open flag that leaves it open (a holding reply, a hide that failed)."""
+    return Change(flag_id, OPEN, {"updated_at": now}, action, actor, note, now)
 
 
 def _close(flag_id: int, status: str, action: Action, *, actor: str, note: str, now: datetime) -> Change:

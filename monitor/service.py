@@ -115,6 +115,13 @@ class Service:
         metrics_server = None
         if self.settings.metrics.enabled:
             metrics_server = metrics.start_metrics_server(self.settings.metrics.port, self.settings.metrics.host)
+        review_server = None
+        if self.settings.review is not None:
+            from monitor.web.server import server_for
+
+            review_server = server_for(self.app)
+            review_server.start()
+            self.log.info("review page listening", host=review_server.host, port=review_server.port)
         self.scheduler.start()
         self.log.info(
             "service started",
@@ -128,6 +135,8 @@ class Service:
         self.release_leases()
         if metrics_server is not None:
             metrics_server.close()
+        if review_server is not None:
+            review_server.stop()
         self.log.info("service stopped")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:

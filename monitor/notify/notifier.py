@@ -20,7 +20,7 @@ import requests
 from monitor.errors import NotifyError
 from monitor.logging import get_logger
 from monitor.notify import log
-from monitor.notify.channels import Channel, Outgoing
+from monitor.notify.channels import NO_LINKS, Channel, Outgoing, ReviewLinks
 from monitor.notify.content import Message, build_alert, build_digest
 from monitor.notify.decision import Action, Policy, Sent, decide, plan_alerts
 from monitor.notify.export import csv_text
@@ -32,6 +32,7 @@ from monitor.notify.settings import NotifySettings
 from monitor.notify.smtp import EmailChannel
 from monitor.notify.webhooks import SlackChannel, TeamsChannel
 from monitor.store import Store
+from monitor.web.links import flag_url, inbox_url, signer_for
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -83,6 +84,7 @@ class Notifier:
         self.policy = Policy.from_settings(self.config)
         self.presenter = presenter_for(settings)
         self.channels = list(channels) if channels is not None else channels_for(settings, http)
+        self.signer = signer_for(settings)
         self.log = get_logger(component="notify")
         self._failing: dict[tuple[str, str], str] = {}
 
@@ -230,7 +232,20 @@ class Notifier:
         marks = plan.marks if plan.kinds else [(int(now.timestamp()) // 86400, 0)]
         message_id = stable_message_id(message.kind, recipient, marks, self.config.sender)
         attachment = csv_text(message.records, self.presenter) if message.not_shown else None
-        return Outgoing(message=message, message_id=message_id, date=now, attachment=attachment)
+        review = self._review_links(message, recipient, now)
+        return Outgoing(message=message, message_id=message_id, date=now, attachment=attachment, review=review)
+
+    def _review_links(self, message: Message, recipient: str, now: datetime) -> ReviewLinks:
+        """This recipient's own signed links (one per flag), when [review] is set and they are an email recipient."""
+        review = self.settings.review
+        if self.signer is None or review is None or recipient not in self.config.recipients:
+            return NO_LINKS
+        flag_ids = {record.flag_id for record in message.records}
+        flag_ids.update(item.flag_id for item in (*message.reminders, *message.alerted))
+        flags = {
+            flag_id: flag_url(review.base_url, self.signer.flag_token(flag_id, recipient, now)) for flag_id in flag_ids
+        }
+        return ReviewLinks(flags=flags, inbox=inbox_url(review.base_url, self.signer.inbox_token(recipient, now)))
 
     def _deliver(self, channel: Channel, recipient: str, outgoing: Outgoing) -> str | None:
         """Deliver with retries. Returns None once accepted, else what went wrong."""

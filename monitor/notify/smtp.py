@@ -46,6 +46,7 @@ class EmailChannel:
             message_id=outgoing.message_id,
             date=outgoing.date,
             attachment=outgoing.attachment,
+            review=outgoing.review,
         )
         where = f"SMTP {self.settings.host}:{self.settings.port}"
         try:
