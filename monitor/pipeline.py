@@ -19,7 +19,7 @@ from monitor.config import AccountConfig
 from monitor.logging import get_logger
 from monitor.models import Account
 from monitor.secrets import redact
-from monitor.store import PendingComment, Store
+from monitor.store import PendingComment, Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
@@ -114,7 +114,7 @@ class Pipeline:
     def _record_failure(self, row: Account, exc: Exception, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None
         now = self.now()
-        message = redact(str(exc) if isinstance(exc, ConnectorError) else f"{type(exc).__name__}: {exc}")
+        message = redact(str(exc) if isinstance(exc, ConnectorError) else describe_error(exc))
         outcome.error = message
         changes: dict[str, Any] = {"last_error": message}
         if isinstance(exc, AuthError):

@@ -4,21 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, event, insert, or_, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from connectors.base import Batch
+from connectors.base import Batch, encodable
 from connectors.base import Comment as FetchedComment
 from monitor import lifecycle
 from monitor.models import Account, Bookmark, Comment, Flag, FlagEvent, Lease, NotificationLog, Post, Verdict
 
 IN_CHUNK = 500
+COMMENT_TEXT_FIELDS = (
+    "external_id",
+    "text",
+    "post_id",
+    "post_url",
+    "post_title",
+    "parent_id",
+    "author_id",
+    "author_name",
+    "permalink",
+)
 
 
 class VerdictLike(Protocol):
@@ -51,12 +62,23 @@ class SaveResult:
     unchanged: int
 
 
+def describe_error(exc: BaseException) -> str:
+    """A database error in one line, without its SQL or parameters; anything else as type and message."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        reason = str(exc.orig).strip().splitlines()
+        return f"database error: {type(exc.orig).__name__}: {reason[0] if reason else 'no reason given'}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Parameters carry comment text: an error message must never show them.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -176,7 +198,7 @@ class Store:
 
     def save_batch(self, account_id: int, platform: str, batch: Batch, now: datetime) -> SaveResult:
         """Upsert the batch's comments and posts, and move the bookmark, in one transaction."""
-        incoming = {comment.external_id: comment for comment in batch.comments}
+        incoming = {comment.external_id: comment for comment in map(_storable_comment, batch.comments)}
         edited = 0
         with self.session() as session:
             posts = self._upsert_posts(session, account_id, incoming.values())
@@ -194,7 +216,7 @@ class Store:
                 session.connection().execute(insert(Comment.__table__), new_rows)  # type: ignore[arg-type]
             new = len(new_rows)
             if batch.bookmark is not None:
-                self._set_bookmark(session, account_id, batch.bookmark, now)
+                self._set_bookmark(session, account_id, _storable(batch.bookmark), now)
             session.commit()
         return SaveResult(new=new, edited=edited, unchanged=len(incoming) - new - edited)
 
@@ -460,6 +482,30 @@ class Store:
             if status is not None:
                 query = query.where(Flag.status == status)
             return list(session.exec(query))
+
+
+def storable_text(value: str) -> str:
+    """Text every database accepts: PostgreSQL refuses NUL, and UTF-8 has no lone surrogates."""
+    return encodable(value.replace("\x00", "")) if "\x00" in value or not value.isascii() else value
+
+
+def _storable_comment(comment: FetchedComment) -> FetchedComment:
+    changes = {
+        name: storable_text(value)
+        for name in COMMENT_TEXT_FIELDS
+        if isinstance(value := getattr(comment, name), str) and storable_text(value) != value
+    }
+    return replace(comment, **changes) if changes else comment
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def _new_comment_values(

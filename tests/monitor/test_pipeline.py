@@ -176,3 +176,57 @@ def test_skipped_records_are_logged_with_their_reason(store: Store, account: con
         outcome = pipeline(store, connector, Clock()).poll(account)
     assert outcome.unreadable == 1 and outcome.new == 1
     assert {"event": "record skipped", "reason": "record 2: no created_time"}.items() <= logs[0].items()
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_h6_a_nul_byte_is_stored_without_it_and_does_not_block_the_account(
+    database: str, tmp_path: Path, account: config.AccountConfig
+) -> None:
+    if database == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'nul.db'}")
+    else:
+        from sqlmodel import SQLModel
+
+        from tests.conftest import postgres_url
+
+        store = Store(postgres_url())
+        SQLModel.metadata.drop_all(store.engine)
+        with store.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    store.create_schema()
+    hostile = Comment(
+        external_id="n\x00ul",
+        text="I will hurt\x00 you \ud800all",
+        author_name="Ga\x00ry",
+        created_at=START - timedelta(minutes=5),
+        post_id="p\x001",
+        post_title="Open\x00 day",
+        permalink="https://www.facebook.com/1/posts/1?comment_id=\x00",
+    )
+    connector = ScriptedConnector([[Batch([hostile, comment("2", "Lovely photos")], {"since": "b"})]])
+    try:
+        outcome = pipeline(store, connector, Clock()).poll(account)
+        assert (outcome.status, outcome.new, outcome.error) == ("ok", 2, None)
+        stored = {row.external_id: row for row in store.iter_comments()}
+        assert set(stored) == {"nul", "2"}
+        assert (stored["nul"].text, stored["nul"].author_name) == ("I will hurt you \ufffdall", "Gary")
+        assert store.bookmark(store.account("page").id or 0) == {"since": "b"}  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+def test_h6_a_database_error_never_carries_comment_text(store: Store, account: config.AccountConfig) -> None:
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON comment BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+    secret_words = "my private complaint about Mrs Patel in room 4"
+    connector = ScriptedConnector([[Batch([comment("1", secret_words)])]])
+    with capture_logs() as logs:
+        outcome = pipeline(store, connector, Clock()).poll(account)
+    assert outcome.status == "failed"
+    row = store.account("page")
+    assert row is not None and row.last_error is not None
+    assert row.last_error == "database error: IntegrityError: refused by the test"
+    for text in (row.last_error, outcome.error or "", repr(logs)):
+        assert "Mrs Patel" not in text and "p1" not in text
