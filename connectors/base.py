@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
@@ -78,6 +78,9 @@ def encodable(value: str) -> str:
     return value
 
 
+VISIBLE, HIDDEN, DELETED = "visible", "hidden", "deleted"  # what ``Connector.recheck`` reports
+
+
 @dataclass(slots=True)
 class Batch:
     """Comments to store together, and the bookmark that is true once they are.
@@ -122,6 +125,8 @@ class Connector(ABC):
     platform: ClassVar[str]
     settings_model: ClassVar[type[AccountSettings]] = AccountSettings
     default_base_url: ClassVar[str] = ""
+    # How many comments one request of ``recheck`` reads; 0: this platform cannot read comments by id.
+    recheck_batch: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -152,6 +157,10 @@ class Connector(ABC):
     @abstractmethod
     def check(self) -> str:
         """Make one cheap authenticated call; return what it saw (e.g. the page name)."""
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, str]:
+        """Each comment's state now, read by id (at most ``recheck_batch``): visible, hidden or deleted."""
+        raise NotImplementedError(f"{self.platform} cannot re-read comments by id")
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         """Sort a response into ok (None) or one of the error kinds. Override per platform."""

@@ -11,14 +11,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Connector, OverlapMinutes, classify_by_status, time_or_none
+from connectors.base import (
+    DELETED,
+    HIDDEN,
+    VISIBLE,
+    AccountSettings,
+    Connector,
+    OverlapMinutes,
+    classify_by_status,
+    time_or_none,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
@@ -50,8 +59,37 @@ class GraphConnector(Connector):
     """A connector on the Graph API: its authentication, its errors and its usage headers."""
 
     default_base_url: ClassVar[str] = "https://graph.facebook.com"
+    recheck_batch: ClassVar[int] = 50  # Graph's limit on ?ids=
+    hidden_field: ClassVar[str] = "is_hidden"
 
     settings: GraphSettings
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, str]:
+        """``GET /?ids=a,b&fields=id,<hidden>``. Graph refuses the whole request when an id no longer
+        exists, naming the missing ones ("Some of the aliases you requested do not exist: a"): those are
+        deleted, and the rest are asked again."""
+        states: dict[str, str] = {}
+        wanted = list(external_ids)
+        while wanted:
+            try:
+                body = self.http.get_json(
+                    self._path(""), {"ids": ",".join(wanted), "fields": f"id,{self.hidden_field}"}
+                )
+            except FatalError as exc:
+                missing = _missing_aliases(str(exc), wanted)
+                if not missing:
+                    raise
+                states.update(dict.fromkeys(missing, DELETED))
+                wanted = [external_id for external_id in wanted if external_id not in missing]
+                continue
+            for external_id in wanted:
+                record = body.get(external_id) if isinstance(body, Mapping) else None
+                if not isinstance(record, Mapping):
+                    states[external_id] = DELETED
+                else:
+                    states[external_id] = HIDDEN if record.get(self.hidden_field) is True else VISIBLE
+            break
+        return states
 
     def auth_params(self) -> dict[str, str]:
         token = self.settings.access_token.reveal()
@@ -105,6 +143,13 @@ class GraphConnector(Connector):
         if watermark is None:
             return None, started - timedelta(days=self.settings.lookback_days)
         return watermark, watermark - timedelta(minutes=self.settings.overlap_minutes)
+
+
+def _missing_aliases(message: str, wanted: Sequence[str]) -> set[str]:
+    _, marker, named = message.partition("do not exist:")
+    if not marker:
+        return set()
+    return {part.strip(" .()") for part in named.replace(" ", ",").split(",")} & set(wanted)
 
 
 def appsecret_proof(token: str, app_secret: str) -> str:

@@ -65,6 +65,7 @@ class _Poll:
 class InstagramConnector(GraphConnector):
     platform: ClassVar[str] = "instagram"
     settings_model: ClassVar[type[AccountSettings]] = InstagramSettings
+    hidden_field: ClassVar[str] = "hidden"
 
     settings: InstagramSettings
 

@@ -25,6 +25,7 @@ MONITOR = "monitor"  # the actor of every automatic change
 OPEN = "open"
 EDITED_HARMLESS = "The comment was edited and is no longer flagged."
 HIDDEN_NOTE = "Hidden on the platform"
+DELETED_NOTE = "Deleted on the platform"
 
 
 class Action(StrEnum):
@@ -154,6 +155,11 @@ def answered(flag_id: int, how: str, now: datetime) -> Change:
 def hidden(flag_id: int, now: datetime) -> Change:
     """The comment was hidden on the platform: the flag resolves itself."""
     return _close(flag_id, "resolved", Action.HIDDEN, actor=MONITOR, note=HIDDEN_NOTE, now=now)
+
+
+def deleted(flag_id: int, now: datetime) -> Change:
+    """The comment is gone from the platform (deleted by its writer or the page): the flag resolves itself."""
+    return _close(flag_id, "resolved", Action.AUTO_RESOLVED, actor=MONITOR, note=DELETED_NOTE, now=now)
 
 
 def hidden_by_hand(flag_id: int, actor: str, now: datetime) -> Change:

@@ -56,6 +56,7 @@ class Service:
         self.owner = owner or new_instance_name()
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
+        self.undelivered: list[str] = []  # urgent alerts this instance could not deliver (monitor poll's exit code)
         self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
         self.sending = threading.Lock()
@@ -195,6 +196,7 @@ class Service:
                 return
             auto_resolve(self.store, self.app.now(), self.settings.organisation.zone)
             report = self.notifier.send_urgent_alerts()
+        self.undelivered.extend(report.failures)
         for failure in report.failures:
             self.log.error("urgent alert not delivered", error=failure)
 

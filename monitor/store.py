@@ -468,6 +468,15 @@ class Store:
         with self.session() as session:
             return self._closing_actions(session, list(flag_ids))
 
+    def flags_with_action(self, flag_ids: Sequence[int], action: str) -> set[int]:
+        """Those of these flags that have an event of this action."""
+        found: set[int] = set()
+        with self.session() as session:
+            for chunk in _chunks(list(flag_ids), IN_CHUNK):
+                query = select(FlagEvent.flag_id).where(col(FlagEvent.flag_id).in_(chunk), FlagEvent.action == action)
+                found.update(session.exec(query))
+        return found
+
     def open_flags_by_account(self) -> dict[int, list[tuple[Flag, Comment]]]:
         """Every open flag with its comment, grouped by the comment's account id."""
         grouped: dict[int, list[tuple[Flag, Comment]]] = {}

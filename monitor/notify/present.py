@@ -80,6 +80,7 @@ class Item:
     post_title: str
     post_link: str | None
     resolution: str | None
+    page_replied: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class Presenter:
             post_title=one_line(record.post_title or "")[:120] or "a post",
             post_link=safe_link(record.post_url, hosts),
             resolution=record.resolution,
+            page_replied=record.page_replied,
         )
 
     def hosts_for(self, account: str, platform: str) -> frozenset[str]:

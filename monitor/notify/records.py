@@ -37,6 +37,7 @@ class FlagRecord:
     reasons: tuple[dict[str, Any], ...]
     sentiment: dict[str, float] | None
     reopened_at: datetime | None = None
+    page_replied: bool = False  # the page replied, which did not close it (monitor.notify.resolution)
 
     @property
     def facts(self) -> FlagFacts:
@@ -95,12 +96,13 @@ def load_flags(
             for start in range(0, len(wanted), IN_CHUNK):
                 chunk = wanted[start : start + IN_CHUNK]
                 rows.extend(connection.execute(query.where(Flag.id.in_(chunk))))  # type: ignore[union-attr]
-    records = [_record(row) for row in rows]
+    replied = store.flags_with_action([row[0] for row in rows], "page-replied")
+    records = [_record(row, row[0] in replied) for row in rows]
     records.sort(key=lambda record: (record.written_at, record.flag_id))
     return records
 
 
-def _record(row: Any) -> FlagRecord:
+def _record(row: Any, page_replied: bool) -> FlagRecord:
     (
         flag_id,
         status,
@@ -142,4 +144,5 @@ def _record(row: Any) -> FlagRecord:
         reasons=tuple(reason for reason in reasons or () if isinstance(reason, dict)),
         sentiment=sentiment if isinstance(sentiment, dict) else None,
         reopened_at=reopened_at,
+        page_replied=page_replied,
     )
