@@ -175,14 +175,15 @@ class Store:
             if not taken:
                 connection.execute(insert(JobStatus).values(name=HEALTH_PROBE, last_run_at=now))
 
-    def free_bytes(self) -> int | None:
-        """Free space on the file system that holds a SQLite database; None for a server database."""
+    def disk_space(self) -> tuple[int, int] | None:
+        """(free, total) bytes of the file system that holds a SQLite database; None for a server database."""
         if not self.url.startswith("sqlite:///") or ":memory:" in self.url:
             return None
         try:
-            return shutil.disk_usage(Path(self.url.removeprefix("sqlite:///")).parent).free
+            usage = shutil.disk_usage(Path(self.url.removeprefix("sqlite:///")).parent)
         except OSError:
             return None
+        return usage.free, usage.total
 
     def bookmark(self, account_id: int) -> dict[str, Any] | None:
         with self.session() as session:

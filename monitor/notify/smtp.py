@@ -21,6 +21,7 @@ from monitor.notify.render import email_message
 from monitor.notify.settings import SmtpSettings
 from monitor.secrets import redact
 
+SIZE_REFUSED = 552  # "requested mail action aborted: exceeded storage allocation", the size limit
 WATCH_INTERVAL = 0.2  # how often the watch looks at the clock and the stop request
 
 
@@ -141,6 +142,12 @@ def classify(exc: BaseException, where: str, recipient: str) -> NotifyError:
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return NotifyError(f"{where}: {_text(str(exc))}; check [notify.smtp] security", permanent=True)
     if isinstance(exc, smtplib.SMTPResponseException):
+        if exc.smtp_code == SIZE_REFUSED:
+            return NotifyError(
+                f"{where}: the server refused the message's size ({exc.smtp_code} {_text(exc.smtp_error)})",
+                permanent=True,
+                too_large=True,
+            )
         what = "refused the sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "answered"
         return NotifyError(
             f"{where}: the server {what} {exc.smtp_code} {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500
