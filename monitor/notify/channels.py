@@ -22,12 +22,24 @@ NO_LINKS = ReviewLinks()
 
 
 @dataclass(frozen=True, slots=True)
+class Status:
+    """The digest's opening lines: what keeps the monitor from its job, or that all is well."""
+
+    problems: tuple[str, ...] = ()
+    all_is_well: str | None = None
+
+
+NO_STATUS = Status()
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     message: Message
     message_id: str
     date: datetime
     attachment: str | None = None  # the full list as CSV, when the message could not show every item
     review: ReviewLinks = NO_LINKS
+    status: Status = NO_STATUS
 
 
 class Channel(Protocol):

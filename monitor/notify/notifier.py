@@ -20,7 +20,8 @@ import requests
 from monitor.errors import NotifyError
 from monitor.logging import get_logger
 from monitor.notify import log
-from monitor.notify.channels import NO_LINKS, Channel, Outgoing, ReviewLinks
+from monitor.notify.banner import clear_alert_failures, record_alerts_run, status_for
+from monitor.notify.channels import NO_LINKS, NO_STATUS, Channel, Outgoing, ReviewLinks, Status
 from monitor.notify.content import Message, build_alert, build_digest
 from monitor.notify.decision import Action, Policy, Sent, decide, plan_alerts
 from monitor.notify.export import COMPACT_TEXT_CHARS, TEXT_CHARS, csv_text
@@ -60,6 +61,7 @@ class _Plan:
     message: Message
     kinds: dict[int, str]
     marks: list[tuple[int, int]]
+    status: Status = NO_STATUS  # the digest's opening lines
 
 
 class Notifier:
@@ -121,6 +123,8 @@ class Notifier:
                     break
                 covered.update(batch)
         report.items = len(covered)
+        if report.failures:
+            record_alerts_run(self.store, now, "; ".join(report.failures))
         if not report.sent and not report.failures:
             report.skipped = "nothing new to alert, or the hourly alert limit is used up"
         return report
@@ -152,14 +156,18 @@ class Notifier:
         records = load_flags(self.store)
         since = log.last_digest_at(self.store) or now - self.config.reminder_after
         report, covered = SendReport(), set[int]()
+        status = status_for(self.settings, self.store, now)
         for channel, recipient in self._targets():
             sent = log.sent_entries(self.store, channel.name, recipient)
             alerted = log.alerted_since(self.store, channel.name, recipient, since)
-            plan = self._digest_plan(records, sent, now, alerted)
-            if plan.message.kind == "all-clear" and not self.config.send_all_clear:
+            plan = self._digest_plan(records, sent, now, alerted, status)
+            quiet = not (self.config.send_all_clear or status.problems or status.all_is_well)
+            if plan.message.kind == "all-clear" and quiet:
                 continue
             if self._send(channel, recipient, plan, now, report):
                 covered.update(plan.kinds)
+        if report.sent and not report.failures and status.problems:
+            clear_alert_failures(self.store)  # told once; a new failure is recorded afresh
         report.items = len(covered)
         if not report.sent and not report.failures:
             report.skipped = "nothing new to report"
@@ -188,7 +196,12 @@ class Notifier:
     # Steps
 
     def _digest_plan(
-        self, records: Sequence[FlagRecord], sent: dict[int, Sent], now: datetime, alerted_ids: Sequence[int] = ()
+        self,
+        records: Sequence[FlagRecord],
+        sent: dict[int, Sent],
+        now: datetime,
+        alerted_ids: Sequence[int] = (),
+        status: Status | None = None,
     ) -> _Plan:
         new: list[FlagRecord] = []
         reminders: list[FlagRecord] = []
@@ -204,7 +217,7 @@ class Notifier:
         message = self._digest_message(new, reminders, alerted, now)
         kinds = {r.flag_id: "digest" for r in new} | {r.flag_id: "reminder" for r in reminders}
         marks = [(flag_id, sent[flag_id].send_count if flag_id in sent else 0) for flag_id in kinds]
-        return _Plan(message, kinds, marks)
+        return _Plan(message, kinds, marks, status or status_for(self.settings, self.store, now))
 
     def _digest_message(
         self,
@@ -261,7 +274,9 @@ class Notifier:
         message_id = stable_message_id(message.kind, recipient, marks, self.config.sender)
         attachment = csv_text(message.records, self.presenter, text_chars=text_chars) if message.not_shown else None
         review = self._review_links(message, recipient, now)
-        return Outgoing(message=message, message_id=message_id, date=now, attachment=attachment, review=review)
+        return Outgoing(
+            message=message, message_id=message_id, date=now, attachment=attachment, review=review, status=plan.status
+        )
 
     def _review_links(self, message: Message, recipient: str, now: datetime) -> ReviewLinks:
         """This recipient's own signed links (one per flag), when [review] is set and they are an email recipient."""

@@ -101,6 +101,7 @@ class EmailChannel:
             date=outgoing.date,
             attachment=outgoing.attachment,
             review=outgoing.review,
+            status=outgoing.status,
         )
         where = f"SMTP {self.settings.host}:{self.settings.port}"
         deadline = self.settings.deadline.total_seconds()

@@ -24,7 +24,7 @@ from monitor.notify import Notifier
 from monitor.web.server import ReviewServer, review_for
 from tests.notify.factory import Clock, Factory, open_store
 from tests.notify.png import decode
-from tests.smtp import free_port, start
+from tests.smtp import start
 from tests.web.conftest import GM, GRAPH, review_settings
 
 pytestmark = pytest.mark.browser
@@ -67,10 +67,16 @@ def page_text(driver: object) -> str:
     return str(driver.find_element(By.TAG_NAME, "main").text)  # type: ignore[attr-defined]
 
 
-def click(driver: object, label: str) -> None:
+def click(driver: object, label: str, then: str) -> str:
+    """Press the button, and wait for the page the form leads to (it must say ``then``); returns its text."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']").click()  # type: ignore[attr-defined]
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    wait.until(lambda _: then in page_text(driver), message=f"no page saying {then!r} after pressing {label!r}")
+    return page_text(driver)
 
 
 def screenshot(driver: object, size: tuple[int, int], path: Path) -> None:
@@ -90,8 +96,7 @@ def test_the_general_manager_closes_three_flags_from_the_email_and_bad_links_are
     from selenium.webdriver.common.by import By
 
     controller, mail = start()
-    port = free_port()
-    settings = review_settings(tmp_path, monkeypatch, smtp_port=mail.port, base_url=f"http://127.0.0.1:{port}")
+    settings = review_settings(tmp_path, monkeypatch, smtp_port=mail.port)
     store, clock = open_store(tmp_path / "monitor.db"), Clock()
     app = App(tmp_path / "config.toml", now=clock, settings=settings)
     app.__dict__["store"] = store
@@ -112,10 +117,12 @@ def test_the_general_manager_closes_three_flags_from_the_email_and_bad_links_are
     )
     late = factory.flag("I'll be outside the office at five", explanation="Threat to staff.")
     hide_call = responses.post(f"{GRAPH}/{factory.external_id(private)}", json={"success": True})
-    server = ReviewServer(review_for(app), "127.0.0.1", port)
+    server = ReviewServer(review_for(app), "127.0.0.1", 0)  # the system picks a free port
     server.start()
+    assert settings.review is not None
+    served = settings.review.model_copy(update={"base_url": f"http://127.0.0.1:{server.port}"})
     try:
-        report = Notifier(settings, store, clock).send_digest()
+        report = Notifier(settings.model_copy(update={"review": served}), store, clock).send_digest()
         assert report.ok and report.sent == 2  # the General Manager and the deputy, each their own links
         email = mail.to(GM)[0]
         html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
@@ -139,16 +146,13 @@ def test_the_general_manager_closes_three_flags_from_the_email_and_bad_links_are
 
         browser.get(links[threat])  # type: ignore[attr-defined]
         browser.find_element(By.ID, "note-handled").send_keys("Rang the police and the family")  # type: ignore[attr-defined]
-        click(browser, "Handled")
-        assert "Marked as handled" in page_text(browser)
+        click(browser, "Handled", then="Marked as handled")
 
         browser.get(links[allegation])  # type: ignore[attr-defined]
-        click(browser, "False alarm")
-        assert "Marked as a false alarm" in page_text(browser)
+        click(browser, "False alarm", then="Marked as a false alarm")
 
         browser.get(links[private])  # type: ignore[attr-defined]
-        click(browser, "Hide on Facebook")
-        assert "Hidden on the platform" in page_text(browser)
+        click(browser, "Hide on Facebook", then="Hidden on the platform")
 
         browser.get(links[threat])  # type: ignore[attr-defined]  # replayed
         replayed = page_text(browser)
