@@ -224,6 +224,10 @@ class Service:
         with self._lease() as ours:
             if not ours:
                 return
+            if self.settings.review is not None and self.settings.review.auto_hide.categories:
+                from monitor.web.autohide import auto_hide
+
+                auto_hide(self.store, self.settings, self.app.connector, self.app.now())
             auto_resolve(self.store, self.app.now(), self.settings.organisation.zone)
             report = self.notifier.send_urgent_alerts()
         self.undelivered.extend(report.failures)

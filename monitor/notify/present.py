@@ -84,6 +84,7 @@ class Item:
     post_link: str | None
     resolution: str | None
     page_replied: bool = False
+    auto_hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ class Presenter:
             post_link=safe_link(record.post_url, hosts),
             resolution=bounded(record.resolution, REASON_CHARS) if record.resolution else None,
             page_replied=record.page_replied,
+            auto_hidden=record.auto_hidden,
         )
 
     def hosts_for(self, account: str, platform: str) -> frozenset[str]:

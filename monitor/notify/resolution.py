@@ -25,9 +25,13 @@ def auto_resolve(store: Store, now: datetime, zone: ZoneInfo | None = None) -> i
     zone = zone or ZoneInfo("UTC")
     changes = []
     open_flags = store.open_flags_with_owner_replies()
-    noted = store.flags_with_action([flag.id for flag, _, _ in open_flags if flag.id is not None], Action.PAGE_REPLIED)
+    ids = [flag.id for flag, _, _ in open_flags if flag.id is not None]
+    noted = store.flags_with_action(ids, Action.PAGE_REPLIED)
+    hidden_by_monitor = store.flags_with_action(ids, Action.AUTO_HIDDEN)  # a person still decides on these
     for flag, comment, reply in open_flags:
         assert flag.id is not None
+        if comment.hidden and flag.id in hidden_by_monitor:
+            continue
         if comment.hidden:
             changes.append(lifecycle.hidden(flag.id, now))
         elif reply is not None and _after_last_edit(comment, reply):
