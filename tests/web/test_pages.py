@@ -176,3 +176,27 @@ def test_the_inbox_lists_open_flags_most_serious_first_each_with_its_own_link(ri
     assert order == [urgent, high, low]
     linked = re.findall(r'href="/f/([^"]+)"', page)
     assert [rig.signer.verify(t, rig.clock()).flag_id for t in linked] == [urgent, high, low]
+
+
+def test_the_history_shows_every_change_and_every_email_with_who_and_when(rig: Rig) -> None:
+    from monitor import lifecycle
+    from monitor.models import NotificationLog
+
+    flag_id = rig.factory.flag("My dad was left without his medication", severity="high", categories=("allegation",))
+    note = "The organisation replied on Facebook; a reply does not deal with this, so it stays open"
+    change = lifecycle.noted(flag_id, lifecycle.Action.PAGE_REPLIED, "monitor", note, rig.clock())
+    rig.store.apply_flag_changes([change])
+    with rig.store.session() as session:
+        session.add(
+            NotificationLog(
+                flag_id=flag_id, channel="email", recipient=DEPUTY, kind="digest", sent_at=rig.clock(), send_count=2
+            )
+        )
+        session.commit()
+
+    page = open_page(client(rig), rig.flag_path(flag_id))
+
+    assert "<strong>The page replied.</strong>" in page
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page)
+    assert ("Fri 20 Nov 2026, 09:00 GMT", "monitor", "the page replied", note) in rows
+    assert ("Fri 20 Nov 2026, 09:00 GMT", "digest", DEPUTY, "2") in rows
