@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 
 from monitor.app import App
 from monitor.commands import add_command
@@ -17,6 +18,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def serve(args: argparse.Namespace, app: App) -> int:
     server = server_for(app)
     get_logger(component="review").info("review page listening", host=server.host, port=server.port)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as on Ctrl-C
     try:
         server.serve_forever()
     except KeyboardInterrupt:
