@@ -66,3 +66,41 @@ def test_an_error_that_names_no_missing_comment_is_raised() -> None:
 
     with pytest.raises(Exception, match="Permissions error"):
         facebook().recheck(["12_1"])
+
+
+@responses.activate
+def test_youtube_reads_comments_by_id_and_their_moderation_status() -> None:
+    from connectors.youtube import YouTubeConnector, YouTubeSettings
+
+    def item(comment_id: str, status: str | None) -> dict[str, Any]:
+        snippet: dict[str, Any] = {
+            "channelId": "UCbrightwater",
+            "videoId": "dQw4w9WgXcQ",
+            "textDisplay": "text",
+            "textOriginal": "text",
+            "authorDisplayName": "@someone",
+            "publishedAt": "2026-11-19T10:00:00Z",
+            "updatedAt": "2026-11-19T10:00:00Z",
+        }
+        if status is not None:
+            snippet["moderationStatus"] = status
+        return {"kind": "youtube#comment", "etag": "e", "id": comment_id, "snippet": snippet}
+
+    body = {
+        "kind": "youtube#commentListResponse",
+        "etag": "x",
+        "items": [item("Ugw1", None), item("Ugw2", "heldForReview"), item("Ugw3", "published")],
+    }
+    call = responses.get(
+        "https://www.googleapis.com/youtube/v3/comments",
+        json=body,
+        match=[matchers.query_param_matcher({"part": "snippet", "id": "Ugw1,Ugw2,Ugw3,Ugw4", "maxResults": "50"})],
+    )
+    settings = YouTubeSettings(
+        name="yt", platform="youtube", channel_id="UCbrightwater", access_token=Secret("ya29-token", "test")
+    )
+
+    states = YouTubeConnector(settings).recheck(["Ugw1", "Ugw2", "Ugw3", "Ugw4"])
+
+    assert states == {"Ugw1": "visible", "Ugw2": "hidden", "Ugw3": "visible", "Ugw4": "deleted"}
+    assert call.call_count == 1 and call.calls[0].request.headers["Authorization"] == "Bearer ya29-token"
