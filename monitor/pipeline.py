@@ -120,6 +120,8 @@ class Pipeline:
                 states.update(connector.recheck(wanted[start : start + batch_size]))
         except ConnectorError as exc:
             log.warning("open flags could not be re-checked", error=redact(str(exc)))
+        except Exception as exc:  # the comments were stored: a surprise here must not fail the poll
+            log.error("open flags could not be re-checked", error=redact(f"{type(exc).__name__}: {exc}"))
         outcome.rechecked = len(states)
         outcome.recheck_requests = connector.http.requests_made - before
         hidden = [external_id for external_id, state in states.items() if state == HIDDEN]
