@@ -125,6 +125,9 @@ def encodable(value: str) -> str:
     return value
 
 
+VISIBLE, HIDDEN, DELETED = "present", "hidden", "deleted"  # what ``Connector.recheck`` reports
+
+
 @dataclass(slots=True)
 class Batch:
     """Comments to store together, and the bookmark that is true once they are.

@@ -115,9 +115,9 @@ class _Poll:
 class InstagramConnector(GraphConnector):
     platform: ClassVar[str] = "instagram"
     settings_model: ClassVar[type[AccountSettings]] = InstagramSettings
+    hidden_field: ClassVar[str] = "hidden"
 
     settings: InstagramSettings
-    hidden_field: ClassVar[str] = "hidden"
 
     @cached_property
     def tokens(self) -> TokenKeeper:

@@ -157,7 +157,6 @@ class YouTubeConnector(Connector):
     default_base_url: ClassVar[str] = "https://www.googleapis.com/youtube/v3"
 
     settings: YouTubeSettings
-
     @cached_property
     def tokens(self) -> TokenKeeper | None:
         """The OAuth token, renewed with the refresh token a few minutes before its hour is up."""

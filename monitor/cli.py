@@ -18,6 +18,7 @@ from monitor.secrets import redact
 COMMAND_MODULES = (
     "demo",
     "run",
+    "serve",
     "check",
     "auth",
     "health",

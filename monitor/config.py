@@ -30,6 +30,7 @@ from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
 from monitor.schedule import cron_trigger
 from monitor.secrets import Secret, unresolved
+from monitor.web.settings import ReviewSettings
 
 DEFAULT_CONFIG = Path("config.toml")
 SCHEDULE_KEYS = ("enabled", "poll_interval", "jitter")
@@ -196,6 +197,7 @@ class Settings(Strict):
     credentials: CredentialSettings = CredentialSettings()
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
+    review: ReviewSettings | None = None  # the review page and the signed links in emails
     accounts: list[AccountConfig] = Field(default_factory=list)
     config_path: Path = DEFAULT_CONFIG
 

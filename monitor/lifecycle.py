@@ -25,6 +25,7 @@ MONITOR = "monitor"  # the actor of every automatic change
 OPEN = "open"
 EDITED_HARMLESS = "The comment was edited and is no longer flagged."
 HIDDEN_NOTE = "Hidden on the platform"
+DELETED_NOTE = "Deleted on the platform"
 
 
 class Action(StrEnum):
@@ -36,6 +37,11 @@ class Action(StrEnum):
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
     REOPENED = "reopened"
+    # Recorded on an open flag without changing its status:
+    PAGE_REPLIED = "page-replied"  # a holding reply, which does not close what cannot wait
+    AUTO_HIDDEN = "auto-hidden"  # hidden on the platform by [review.auto_hide]; a person still decides
+    UNHIDDEN = "unhidden"
+    HIDE_FAILED = "hide-failed"
 
 
 CLOSED_BY_HAND = {"resolved": Action.RESOLVED, "dismissed": Action.DISMISSED}
@@ -151,9 +157,21 @@ def hidden(flag_id: int, now: datetime) -> Change:
     return _close(flag_id, "resolved", Action.HIDDEN, actor=MONITOR, note=HIDDEN_NOTE, now=now)
 
 
-def deleted(flag_id: int, where: str, now: datetime) -> Change:
-    """The comment was deleted on the platform (``where``): the flag resolves itself."""
-    return _close(flag_id, "resolved", Action.AUTO_RESOLVED, actor=MONITOR, note=f"Deleted on {where}", now=now)
+def deleted(flag_id: int, now: datetime, where: str | None = None) -> Change:
+    """The comment is gone from the platform ``where`` (deleted by its writer or the page): the flag resolves
+    itself."""
+    note = f"Deleted on {where}" if where else DELETED_NOTE
+    return _close(flag_id, "resolved", Action.AUTO_RESOLVED, actor=MONITOR, note=note, now=now)
+
+
+def hidden_by_hand(flag_id: int, actor: str, now: datetime) -> Change:
+    """A person hid the comment on the platform from the review page: the flag closes as hidden."""
+    return _close(flag_id, "resolved", Action.HIDDEN, actor=actor, note=HIDDEN_NOTE, now=now)
+
+
+def noted(flag_id: int, action: Action, actor: str, note: str, now: datetime) -> Change:
+    """Something happened to an open flag that leaves it open (a holding reply, a hide that failed)."""
+    return Change(flag_id, OPEN, {"updated_at": now}, action, actor, note, now)
 
 
 def _close(flag_id: int, status: str, action: Action, *, actor: str, note: str, now: datetime) -> Change:

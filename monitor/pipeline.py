@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors import AuthError, Connector, ConnectorError, RetryableError
+from connectors.base import DELETED, HIDDEN
 from connectors.credentials import CredentialExpiry
 from connectors.http import HttpClient, StoppingError
-from monitor import metrics
+from monitor import lifecycle, metrics
 from monitor.config import AccountConfig
 from monitor.logging import get_logger
 from monitor.models import Account
@@ -42,6 +43,9 @@ class PollOutcome:
     flagged: Counter[str] = field(default_factory=Counter)
     error: str | None = None
     not_before: datetime | None = None
+    rechecked: int = 0  # open flags' comments read again by id
+    recheck_requests: int = 0  # the requests that took
+    gone: int = 0  # of those, found hidden or deleted
 
 
 class Pipeline:
@@ -82,6 +86,8 @@ class Pipeline:
             if isinstance(connector.http, HttpClient):
                 connector.http.interrupt = self.stop
             self._fetch_and_store(connector, row, outcome, log)
+            if not self.stop.is_set():
+                self._recheck_open_flags(connector, row, outcome, log)
         except StoppingError as exc:
             outcome.status, outcome.error = "skipped", str(exc)
             log.info("poll abandoned: the service is stopping")
@@ -119,6 +125,39 @@ class Pipeline:
         if len(self.noted) >= NOTES_REMEMBERED:
             self.noted.clear()
         self.noted.add(note)
+
+    def _recheck_open_flags(self, connector: Connector, row: Account, outcome: PollOutcome, log: Any) -> None:
+        """Read every open flag's comment again by id, in batches: hidden ones are marked (their flags
+        close in the resolution step), deleted ones close their flags here. A failure only logs."""
+        batch_size = connector.recheck_batch
+        if not batch_size:
+            return
+        wanted = [
+            comment.external_id
+            for _, comment in self.store.open_flags_by_account().get(row.id or 0, [])
+            if not comment.hidden
+        ]
+        before = connector.http.requests_made
+        states: dict[str, str] = {}
+        try:
+            for start in range(0, len(wanted), batch_size):
+                states.update(connector.recheck(wanted[start : start + batch_size]))
+        except ConnectorError as exc:
+            log.warning("open flags could not be re-checked", error=redact(str(exc)))
+        except Exception as exc:  # the comments were stored: a surprise here must not fail the poll
+            log.error("open flags could not be re-checked", error=redact(f"{type(exc).__name__}: {exc}"))
+        outcome.rechecked = len(states)
+        outcome.recheck_requests = connector.http.requests_made - before
+        hidden = [external_id for external_id, state in states.items() if state == HIDDEN]
+        deleted = {external_id for external_id, state in states.items() if state == DELETED}
+        outcome.gone = len(hidden) + len(deleted)
+        if hidden:
+            self.store.mark_hidden(row.id or 0, hidden)
+        if deleted:
+            now = self.now()
+            flags = self.store.open_flags_by_account().get(row.id or 0, [])
+            closing = [lifecycle.deleted(flag.id, now) for flag, comment in flags if comment.external_id in deleted]
+            self.store.apply_flag_changes([change for change in closing if change.flag_id is not None])
 
     def _record_success(self, row: Account, connector: Connector | None, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None

@@ -58,6 +58,7 @@ class Service:
         self.owner = owner or new_instance_name()
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
+        self.undelivered: list[str] = []  # urgent alerts this instance could not deliver (monitor poll's exit code)
         self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
         self.sending = threading.Lock()
@@ -120,6 +121,13 @@ class Service:
         metrics_server = None
         if self.settings.metrics.enabled:
             metrics_server = metrics.start_metrics_server(self.settings.metrics.port, self.settings.metrics.host)
+        review_server = None
+        if self.settings.review is not None:
+            from monitor.web.server import server_for
+
+            review_server = server_for(self.app)
+            review_server.start()
+            self.log.info("review page listening", host=review_server.host, port=review_server.port)
         self.scheduler.start()
         self.log.info(
             "service started",
@@ -133,6 +141,8 @@ class Service:
         self.release_leases()
         if metrics_server is not None:
             metrics_server.close()
+        if review_server is not None:
+            review_server.stop()
         self.log.info("service stopped")
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -214,8 +224,13 @@ class Service:
         with self._lease() as ours:
             if not ours:
                 return
+            if self.settings.review is not None and self.settings.review.auto_hide.categories:
+                from monitor.web.autohide import auto_hide
+
+                auto_hide(self.store, self.settings, self.app.connector, self.app.now())
             auto_resolve(self.store, self.app.now(), self.settings.organisation.zone)
             report = self.notifier.send_urgent_alerts()
+        self.undelivered.extend(report.failures)
         for failure in report.failures:
             self.log.error("urgent alert not delivered", error=failure)
 

@@ -436,27 +436,6 @@ class Store:
                     latest[flag_id] = (event_id, action)
         return {flag_id: action for flag_id, (_, action) in latest.items()}
 
-    def open_flags_of_account(self, account_id: int, limit: int) -> list[tuple[Flag, Comment]]:
-        """The account's open flags with their comments, newest comment first, at most ``limit``."""
-        with self.session() as session:
-            query = (
-                select(Flag, Comment)
-                .join(Comment, col(Comment.id) == Flag.comment_id)
-                .where(Flag.status == "open", Comment.account_id == account_id)
-                .order_by(col(Comment.created_at).desc())
-                .limit(limit)
-            )
-            return [(flag, comment) for flag, comment in session.exec(query)]
-
-    def mark_hidden(self, comment_ids: Sequence[int], now: datetime) -> None:
-        """Comments found hidden or deleted on the platform: no longer there for anyone to see."""
-        if comment_ids:
-            with self.session() as session:
-                session.execute(
-                    update(Comment).where(col(Comment.id).in_(comment_ids)).values(hidden=True, updated_at=now)
-                )
-                session.commit()
-
     def apply_flag_changes(self, changes: Sequence[lifecycle.Change]) -> list[lifecycle.Change]:
         """Apply lifecycle changes in one transaction; returns those that applied (the others lost a race)."""
         with self.engine.begin() as connection:
@@ -479,6 +458,48 @@ class Store:
             closed = session.get(Flag, flag_id)
             assert closed is not None
             return closed
+
+    def apply_flag_change_with_hidden(self, change: lifecycle.Change, comment_id: int, hidden: bool) -> bool:
+        """A flag change that follows hiding or unhiding its comment on the platform, in one transaction.
+
+        The comment's ``hidden`` is set even when the change lost a race: the platform call was made.
+        """
+        with self.engine.begin() as connection:
+            connection.execute(update(Comment).where(col(Comment.id) == comment_id).values(hidden=hidden))
+            return bool(_apply_changes_to_flags(connection, [change]))
+
+    def latest_flag_actions(self, flag_ids: Sequence[int]) -> dict[int, str]:
+        """The action of each flag's latest event."""
+        with self.session() as session:
+            return self._closing_actions(session, list(flag_ids))
+
+    def flags_with_action(self, flag_ids: Sequence[int], action: str) -> set[int]:
+        """Those of these flags that have an event of this action."""
+        found: set[int] = set()
+        with self.session() as session:
+            for chunk in _chunks(list(flag_ids), IN_CHUNK):
+                query = select(FlagEvent.flag_id).where(col(FlagEvent.flag_id).in_(chunk), FlagEvent.action == action)
+                found.update(session.exec(query))
+        return found
+
+    def open_flags_by_account(self) -> dict[int, list[tuple[Flag, Comment]]]:
+        """Every open flag with its comment, grouped by the comment's account id."""
+        grouped: dict[int, list[tuple[Flag, Comment]]] = {}
+        with self.session() as session:
+            query = select(Flag, Comment).join(Comment, col(Comment.id) == Flag.comment_id).where(Flag.status == "open")
+            for flag, comment in session.exec(query):
+                grouped.setdefault(comment.account_id, []).append((flag, comment))
+        return grouped
+
+    def mark_hidden(self, account_id: int, external_ids: Sequence[str]) -> None:
+        """Record comments found hidden on the platform when open flags were re-checked."""
+        with self.engine.begin() as connection:
+            for chunk in _chunks(list(external_ids), IN_CHUNK):
+                connection.execute(
+                    update(Comment)
+                    .where(col(Comment.account_id) == account_id, col(Comment.external_id).in_(chunk))
+                    .values(hidden=True)
+                )
 
     def open_flags_with_owner_replies(self) -> list[tuple[Flag, Comment, Comment | None]]:
         """Every open flag, its comment, and the organisation's earliest reply to it on the same account."""

@@ -138,6 +138,10 @@ class BadRequestError(ValueError):
     """A request Graph would refuse with ``code 100``."""
 
 
+class MissingAliasesError(ValueError):
+    """``?ids=`` naming objects that do not exist: Graph answers 404 with ``code 803``."""
+
+
 Key = tuple[int, int]  # (created epoch seconds, comment number): comments sort by it
 
 
@@ -256,8 +260,11 @@ class Dataset:
         author: str = "A. Visitor",
         created_time: datetime | None = None,
         author_id: str | None = None,
+        *,
+        parent: str | None = None,
     ) -> str:
-        """Add a comment to a post (index or id), now or at ``created_time``; returns its Graph id."""
+        """Add a comment to a post (index or id), now or at ``created_time``, replying to ``parent``
+        (a comment's Graph id) when given; returns its Graph id."""
         target = self.post(post)
         created = int((created_time or datetime.now(UTC)).timestamp())
         with self.lock:
@@ -272,11 +279,65 @@ class Dataset:
                 "permalink_url": self._permalink(target, comment_key),
                 "is_hidden": False,
             }
+            if parent is not None:
+                record["parent"] = {"id": parent}
             bisect.insort(target.added, ((created, number), record), key=lambda item: item[0])
         return str(record["id"])
 
     def page(self) -> dict[str, Any]:
         return {"id": self.page_id, "name": self.page_name}
+
+    def _added(self, comment_id: str) -> tuple[Post, int] | None:
+        post_key = comment_id.split("_", maxsplit=1)[0]
+        for post in self.posts:
+            if post.key == post_key:
+                for index, (_, record) in enumerate(post.added):
+                    if record["id"] == comment_id:
+                        return post, index
+        return None
+
+    def set_hidden(self, comment_id: str, hidden: bool = True) -> None:
+        """Hide (or show) an added comment, as the Page would in Meta Business Suite."""
+        with self.lock:
+            found = self._added(comment_id)
+            if found is None:
+                raise KeyError(f"no added comment {comment_id!r}")
+            post, index = found
+            post.added[index][1]["is_hidden"] = hidden
+
+    def delete(self, comment_id: str) -> None:
+        with self.lock:
+            found = self._added(comment_id)
+            if found is None:
+                raise KeyError(f"no added comment {comment_id!r}")
+            post, index = found
+            del post.added[index]
+
+    def by_ids(self, ids: Sequence[str], fields: Sequence[str]) -> dict[str, Any]:
+        """``GET /?ids=``: each comment by id, or Graph's error naming the ids that do not exist."""
+        with self.lock:
+            found = {comment_id: self._record_by_id(comment_id) for comment_id in ids}
+        missing = [comment_id for comment_id, record in found.items() if record is None]
+        if missing:
+            raise MissingAliasesError(f"Some of the aliases you requested do not exist: {','.join(missing)}")
+        return {
+            comment_id: {field: record[field] for field in fields if field in record}
+            for comment_id, record in found.items()
+            if record is not None
+        }
+
+    def _record_by_id(self, comment_id: str) -> dict[str, Any] | None:
+        added = self._added(comment_id)
+        if added is not None:
+            return added[0].added[added[1]][1]
+        post_key, _, comment_key = comment_id.partition("_")
+        post = next((post for post in self.posts if post.key == post_key), None)
+        if post is None or not comment_key.isdigit():
+            return None
+        offset = int(comment_key) - COMMENT_KEY_BASE - post.first_number
+        if not 0 <= offset < post.generated:
+            return None
+        return self._comment_record(post, post.generated_key(offset), None)
 
     def posts_window(
         self, after: str | None, limit: int, since: int | None, embedded_limit: int | None, faults: Sequence[str] = ()
@@ -472,8 +533,10 @@ class FakeGraph:
         author: str = "A. Visitor",
         created_time: datetime | None = None,
         author_id: str | None = None,
+        *,
+        parent: str | None = None,
     ) -> str:
-        return self.data.add_comment(post, text, author, created_time, author_id)
+        return self.data.add_comment(post, text, author, created_time, author_id, parent=parent)
 
     def inject(self, *faults: str, on: str | None = None) -> None:
         """Serve these faults, in order, to the next requests (of kind ``on``: page, posts, comments)."""
@@ -505,6 +568,7 @@ class _Server(ThreadingHTTPServer):
 
 
 ROUTE = re.compile(r"^/(v\d+\.\d+)/([^/]+)(?:/([a-z_]+))?/?$")
+IDS_ROUTE = re.compile(r"^/(v\d+\.\d+)/?$")
 EMBEDDED_LIMIT = re.compile(r"comments(?:\.[a-z_]+\([^)]*\))*?\.limit\((\d+)\)")
 
 
@@ -524,6 +588,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         route = ROUTE.match(parts.path)
         kind = _kind(route, fake.data.page_id)
+        if route is None and IDS_ROUTE.match(parts.path) and "ids" in query:
+            kind = "ids"
         fault = fake.faults.take(kind)
         fake.count(kind, fault)
         try:
@@ -547,6 +613,8 @@ class _Handler(BaseHTTPRequestHandler):
             return error
         try:
             body = self._body(route, kind, query, [fault] if fault in PAGING_FAULTS else [])
+        except MissingAliasesError as exc:
+            return _graph_error(404, 803, f"(#803) {exc}")
         except (BadRequestError, KeyError, ValueError) as exc:
             return _graph_error(400, 100, f"(#100) {exc}")
         payload = json.dumps(body, separators=(",", ":")).encode()
@@ -558,6 +626,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self, route: re.Match[str] | None, kind: str, query: dict[str, str], faults: list[str]) -> Any:
         data = self.server.fake.data
+        if kind == "ids":
+            return data.by_ids(query["ids"].split(","), query.get("fields", "id").split(","))
         if route is None or kind == "unknown":
             raise BadRequestError("Unsupported get request.")
         version, node = route.group(1), route.group(2)

@@ -598,6 +598,9 @@ class YouTubeFake(FakePlatform):
 
     def replies_page(self, request: requests.PreparedRequest) -> Reply:
         query = query_of(request)
+        if "id" in query:  # comments.list by id: open flags re-read
+            wanted = set(query["id"].split(","))
+            return json_reply({"items": [self.comment_record(item) for item in self.items if item.id in wanted]})
         thread = next(thread for thread in self.threads if thread.top.id == query["parentId"])
         offset = int(query.get("pageToken", "r0")[1:])
         oldest_first = sorted(thread.replies, key=lambda item: item.created)

@@ -20,6 +20,8 @@ from monitor.models import Account, JobStatus
 from monitor.schedule import cron_trigger
 from monitor.store import Store, describe_error
 
+FAILED_POLLS = 2  # without --max-failing, an account failing for this many poll intervals is unhealthy
+DEFAULT_MAX_FAILING = "1h"  # what an account's polls may miss before they count as stalled
 POLLS_MISSED = 3  # an account not polled for this many intervals (and at least --max-failing) has stalled
 ALERT_GRACE = timedelta(minutes=15)
 DIGEST_GRACE = timedelta(hours=1)
@@ -36,14 +38,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--max-failing",
-        default="1h",
+        default=None,
         metavar="DURATION",
-        help="how long an account may fail before it counts as unhealthy (default: 1h)",
+        help="how long an account may fail before it counts as unhealthy (default: two of its poll intervals)",
     )
 
 
 def health(args: argparse.Namespace, app: App) -> int:
-    limit = parse_duration(args.max_failing)
+    explicit = args.max_failing is not None
+    limit = parse_duration(args.max_failing or DEFAULT_MAX_FAILING)
     now = app.now()
     settings = app.settings
     store = app.store
@@ -52,7 +55,8 @@ def health(args: argparse.Namespace, app: App) -> int:
     for account in store.accounts():
         if account.name in intervals:
             stalled_after = max(limit, intervals[account.name] * POLLS_MISSED)
-            problems.extend(account_problems(account, now, limit, stalled_after))
+            failing_limit = limit if explicit else intervals[account.name] * FAILED_POLLS
+            problems.extend(account_problems(account, now, failing_limit, stalled_after))
     problems.extend(digest_problems(store, settings, now))
     problems.extend(alert_problems(app, now))
     problems.extend(lease_problems(store, now))

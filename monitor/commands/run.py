@@ -41,9 +41,16 @@ def poll(args: argparse.Namespace, app: App) -> int:
             service.release_leases()
         flagged = ", ".join(f"{category} {count}" for category, count in outcome.flagged.most_common()) or "none"
         line = f"{account.name}: {outcome.status}; {outcome.new} new, {outcome.edited} edited; flagged: {flagged}"
+        if outcome.rechecked or outcome.recheck_requests:
+            line += (
+                f"; {outcome.rechecked} open flags re-checked in {outcome.recheck_requests} requests"
+                f" ({outcome.gone} hidden or deleted)"
+            )
         if outcome.error:
             line += f"; {outcome.error}"
         print(line)
         failed += outcome.status in ("failed", "retry", "auth_failed")
     service.after_poll()
-    return 1 if failed else 0
+    for failure in service.undelivered:
+        print(f"urgent alert not delivered: {failure}")
+    return 1 if failed or service.undelivered else 0

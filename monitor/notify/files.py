@@ -36,14 +36,16 @@ def write_message_files(outgoing: Outgoing, stem: Path, *, sender: str, recipien
         message_id=outgoing.message_id,
         date=outgoing.date,
         attachment=outgoing.attachment,
+        status=outgoing.status,
     )
     eml = write_private(stem.with_name(stem.name + ".eml"), bytes(email))
-    html = write_private(stem.with_name(stem.name + ".html"), render_html(outgoing.message).encode("utf-8"))
+    page = render_html(outgoing.message, status=outgoing.status).encode("utf-8")
+    html = write_private(stem.with_name(stem.name + ".html"), page)
     return eml, html
 
 
 def write_html(outgoing: Outgoing, path: Path) -> Path:
-    return write_private(path, render_html(outgoing.message).encode("utf-8"))
+    return write_private(path, render_html(outgoing.message, status=outgoing.status).encode("utf-8"))
 
 
 def write_private(path: Path, data: bytes) -> Path:

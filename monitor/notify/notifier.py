@@ -20,7 +20,8 @@ import requests
 from monitor.errors import NotifyError
 from monitor.logging import get_logger
 from monitor.notify import log
-from monitor.notify.channels import Channel, Outgoing
+from monitor.notify.banner import clear_alert_failures, record_alerts_run, status_for
+from monitor.notify.channels import NO_LINKS, NO_STATUS, Channel, Outgoing, ReviewLinks, Status
 from monitor.notify.content import Message, build_alert, build_digest
 from monitor.notify.decision import Action, Policy, Sent, decide, plan_alerts
 from monitor.notify.export import COMPACT_TEXT_CHARS, TEXT_CHARS, csv_text
@@ -32,6 +33,7 @@ from monitor.notify.settings import NotifySettings
 from monitor.notify.smtp import EmailChannel
 from monitor.notify.webhooks import SlackChannel, TeamsChannel
 from monitor.store import Store
+from monitor.web.links import flag_url, inbox_url, signer_for
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -59,6 +61,7 @@ class _Plan:
     message: Message
     kinds: dict[int, str]
     marks: list[tuple[int, int]]
+    status: Status = NO_STATUS  # the digest's opening lines
 
 
 class Notifier:
@@ -83,6 +86,7 @@ class Notifier:
         self.policy = Policy.from_settings(self.config)
         self.presenter = presenter_for(settings)
         self.channels = list(channels) if channels is not None else channels_for(settings, http, self.stop)
+        self.signer = signer_for(settings)
         self.log = get_logger(component="notify")
         self._failing: dict[tuple[str, str], str] = {}
         self._too_large = False  # the last delivery failed on the message's size
@@ -119,6 +123,8 @@ class Notifier:
                     break
                 covered.update(batch)
         report.items = len(covered)
+        if report.failures:
+            record_alerts_run(self.store, now, "; ".join(report.failures))
         if not report.sent and not report.failures:
             report.skipped = "nothing new to alert, or the hourly alert limit is used up"
         return report
@@ -150,14 +156,18 @@ class Notifier:
         records = load_flags(self.store)
         since = log.last_digest_at(self.store) or now - self.config.reminder_after
         report, covered = SendReport(), set[int]()
+        status = status_for(self.settings, self.store, now)
         for channel, recipient in self._targets():
             sent = log.sent_entries(self.store, channel.name, recipient)
             alerted = log.alerted_since(self.store, channel.name, recipient, since)
-            plan = self._digest_plan(records, sent, now, alerted)
-            if plan.message.kind == "all-clear" and not self.config.send_all_clear:
+            plan = self._digest_plan(records, sent, now, alerted, status)
+            quiet = not (self.config.send_all_clear or status.problems or status.all_is_well)
+            if plan.message.kind == "all-clear" and quiet:
                 continue
             if self._send(channel, recipient, plan, now, report):
                 covered.update(plan.kinds)
+        if report.sent and not report.failures and status.problems:
+            clear_alert_failures(self.store)  # told once; a new failure is recorded afresh
         report.items = len(covered)
         if not report.sent and not report.failures:
             report.skipped = "nothing new to report"
@@ -186,7 +196,12 @@ class Notifier:
     # Steps
 
     def _digest_plan(
-        self, records: Sequence[FlagRecord], sent: dict[int, Sent], now: datetime, alerted_ids: Sequence[int] = ()
+        self,
+        records: Sequence[FlagRecord],
+        sent: dict[int, Sent],
+        now: datetime,
+        alerted_ids: Sequence[int] = (),
+        status: Status | None = None,
     ) -> _Plan:
         new: list[FlagRecord] = []
         reminders: list[FlagRecord] = []
@@ -202,7 +217,7 @@ class Notifier:
         message = self._digest_message(new, reminders, alerted, now)
         kinds = {r.flag_id: "digest" for r in new} | {r.flag_id: "reminder" for r in reminders}
         marks = [(flag_id, sent[flag_id].send_count if flag_id in sent else 0) for flag_id in kinds]
-        return _Plan(message, kinds, marks)
+        return _Plan(message, kinds, marks, status or status_for(self.settings, self.store, now))
 
     def _digest_message(
         self,
@@ -258,7 +273,22 @@ class Notifier:
         marks = plan.marks if plan.kinds else [(int(now.timestamp()) // 86400, 0)]
         message_id = stable_message_id(message.kind, recipient, marks, self.config.sender)
         attachment = csv_text(message.records, self.presenter, text_chars=text_chars) if message.not_shown else None
-        return Outgoing(message=message, message_id=message_id, date=now, attachment=attachment)
+        review = self._review_links(message, recipient, now)
+        return Outgoing(
+            message=message, message_id=message_id, date=now, attachment=attachment, review=review, status=plan.status
+        )
+
+    def _review_links(self, message: Message, recipient: str, now: datetime) -> ReviewLinks:
+        """This recipient's own signed links (one per flag), when [review] is set and they are an email recipient."""
+        review = self.settings.review
+        if self.signer is None or review is None or recipient not in self.config.recipients:
+            return NO_LINKS
+        flag_ids = {record.flag_id for record in message.records}
+        flag_ids.update(item.flag_id for item in (*message.reminders, *message.alerted))
+        flags = {
+            flag_id: flag_url(review.base_url, self.signer.flag_token(flag_id, recipient, now)) for flag_id in flag_ids
+        }
+        return ReviewLinks(flags=flags, inbox=inbox_url(review.base_url, self.signer.inbox_token(recipient, now)))
 
     def _deliver(self, channel: Channel, recipient: str, outgoing: Outgoing) -> str | None:
         """Deliver with retries. Returns None once accepted, else what went wrong."""

@@ -83,6 +83,8 @@ class Item:
     post_title: str
     post_link: str | None
     resolution: str | None
+    page_replied: bool = False
+    auto_hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ class Presenter:
             post_title=one_line(record.post_title or "")[:120] or "a post",
             post_link=safe_link(record.post_url, hosts),
             resolution=bounded(record.resolution, REASON_CHARS) if record.resolution else None,
+            page_replied=record.page_replied,
+            auto_hidden=record.auto_hidden,
         )
 
     def hosts_for(self, account: str, platform: str) -> frozenset[str]:

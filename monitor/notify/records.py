@@ -37,6 +37,8 @@ class FlagRecord:
     reasons: tuple[dict[str, Any], ...]
     sentiment: dict[str, float] | None
     reopened_at: datetime | None = None
+    page_replied: bool = False  # the page replied, which did not close it (monitor.notify.resolution)
+    auto_hidden: bool = False  # hidden on the platform by [review.auto_hide]
 
     @property
     def facts(self) -> FlagFacts:
@@ -95,12 +97,14 @@ def load_flags(
             for start in range(0, len(wanted), IN_CHUNK):
                 chunk = wanted[start : start + IN_CHUNK]
                 rows.extend(connection.execute(query.where(Flag.id.in_(chunk))))  # type: ignore[union-attr]
-    records = [_record(row) for row in rows]
+    replied = store.flags_with_action([row[0] for row in rows], "page-replied")
+    auto_hidden = store.flags_with_action([row[0] for row in rows], "auto-hidden")
+    records = [_record(row, row[0] in replied, row[0] in auto_hidden) for row in rows]
     records.sort(key=lambda record: (record.written_at, record.flag_id))
     return records
 
 
-def _record(row: Any) -> FlagRecord:
+def _record(row: Any, page_replied: bool, auto_hidden: bool) -> FlagRecord:
     (
         flag_id,
         status,
@@ -142,4 +146,6 @@ def _record(row: Any) -> FlagRecord:
         reasons=tuple(reason for reason in reasons or () if isinstance(reason, dict)),
         sentiment=sentiment if isinstance(sentiment, dict) else None,
         reopened_at=reopened_at,
+        page_replied=page_replied,
+        auto_hidden=auto_hidden,
     )

@@ -11,6 +11,7 @@ from email.utils import format_datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from monitor.notify.channels import NO_LINKS, NO_STATUS, ReviewLinks, Status
 from monitor.notify.content import Message
 from monitor.notify.present import one_line
 
@@ -29,12 +30,12 @@ _environment.globals["colours"] = SEVERITY_COLOURS
 _NOT_DOMAIN = re.compile(r"[^A-Za-z0-9.-]")
 
 
-def render_html(message: Message) -> str:
-    return _environment.get_template("message.html").render(m=message)
+def render_html(message: Message, review: ReviewLinks = NO_LINKS, status: Status = NO_STATUS) -> str:
+    return _environment.get_template("message.html").render(m=message, review=review, status=status)
 
 
-def render_text(message: Message) -> str:
-    return _environment.get_template("message.txt").render(m=message)
+def render_text(message: Message, review: ReviewLinks = NO_LINKS, status: Status = NO_STATUS) -> str:
+    return _environment.get_template("message.txt").render(m=message, review=review, status=status)
 
 
 def header_text(text: str) -> str:
@@ -67,6 +68,8 @@ def email_message(
     message_id: str,
     date: datetime,
     attachment: str | None = None,
+    review: ReviewLinks = NO_LINKS,
+    status: Status = NO_STATUS,
 ) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = header_text(message.subject)
@@ -75,8 +78,11 @@ def email_message(
     email["Date"] = format_datetime(date)
     email["Message-ID"] = message_id
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(render_text(message), cte="quoted-printable")
-    email.add_alternative(render_html(message), subtype="html", cte="quoted-printable")
+    if message.kind == "alert":  # shown as important by Outlook (Importance) and older mail programs (X-Priority)
+        email["Importance"] = "high"
+        email["X-Priority"] = "1 (Highest)"
+    email.set_content(render_text(message, review, status), cte="quoted-printable")
+    email.add_alternative(render_html(message, review, status), subtype="html", cte="quoted-printable")
     if attachment is not None:
         email.add_attachment(attachment.encode("utf-8"), maintype="text", subtype="csv", filename="flags.csv")
     _stable_boundaries(email, message_id)

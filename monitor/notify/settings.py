@@ -69,6 +69,11 @@ class NotifySettings(Strict):
     reminder_after: Duration = timedelta(hours=24)
     reminder_severities: list[Severity] = Field(default_factory=lambda: ["urgent", "high"])
     send_all_clear: bool = False
+    # The digest opens with a warning when an account has not been read for this long (or two of its poll
+    # intervals, whichever is longer), a token was refused, or emails failed.
+    not_read_after: Duration = timedelta(hours=1)
+    # When nothing is wrong, the digest says so in one line.
+    all_is_well: bool = False
     items_per_post: int = Field(default=5, ge=1)
     max_digest_items: int = Field(default=200, ge=1)
     retry_attempts: int = Field(default=4, ge=1, le=10)

@@ -103,6 +103,8 @@ class EmailChannel:
             message_id=outgoing.message_id,
             date=outgoing.date,
             attachment=outgoing.attachment,
+            review=outgoing.review,
+            status=outgoing.status,
         )
         where = f"SMTP {self.settings.host}:{self.settings.port}"
         deadline = self.settings.deadline.total_seconds()

@@ -234,3 +234,44 @@ def test_check_prints_when_a_token_expires_and_warns_within_14_days(
     notices = expiring_credentials(app.settings.accounts, app.connector, now)
     assert [(notice.account, notice.expires_at) for notice in notices] == [("soon", datetime(2026, 12, 11, tzinfo=UTC))]
     app.close()
+
+
+def test_health_by_default_fails_an_account_failing_for_two_poll_intervals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHECK_FB_TOKEN", "EAAB-check-token-42")
+    config = write_config(tmp_path, facebook("flaky", "2"))  # polled every 5 minutes (the default)
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    now = datetime.now(UTC)
+    account_id = store.ensure_account("flaky", "facebook").id
+    assert account_id is not None
+    store.update_account(account_id, status="failing", failing_since=now - timedelta(minutes=9), last_error="503")
+    assert main(["health", "--config", str(config)]) == 0
+
+    store.update_account(account_id, failing_since=now - timedelta(minutes=11))
+    assert main(["health", "--config", str(config)]) == 1
+    assert "unhealthy: flaky: failing for 11 minutes: 503" in capsys.readouterr().out
+
+
+def test_poll_exits_1_when_an_urgent_alert_was_not_delivered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    comments = tmp_path / "comments.jsonl"
+    written = datetime.now(UTC).isoformat()
+    comments.write_text(
+        f'{{"id": "c1", "text": "I know where you all work. I\'ll burn that place down.", "created_at": "{written}"}}\n'
+    )
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[database]\nurl = "sqlite:///monitor.db"\n'
+        '[notify]\nrecipients = ["gm@example.org"]\nretry_attempts = 1\n'
+        '[notify.smtp]\nhost = "127.0.0.1"\nport = 1\nsecurity = "none"\ntimeout = 2\n'
+        f'[[accounts]]\nname = "import"\nplatform = "file"\npath = "{comments}"\n'
+    )
+
+    assert main(["poll", "--config", str(config)]) == 1
+
+    out = capsys.readouterr().out
+    assert "import: ok; 1 new" in out
+    assert "urgent alert not delivered: SMTP 127.0.0.1:1" in out

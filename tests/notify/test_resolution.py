@@ -23,7 +23,7 @@ def flag(store: Store, flag_id: int) -> Flag:
 
 
 def test_an_owner_reply_resolves_the_flag_and_says_how(store: Store, factory: Factory) -> None:
-    flag_id = factory.flag(written=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
+    flag_id = factory.flag(severity="medium", categories=("abuse",), written=datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
     parent = factory.external_id(flag_id)
     factory.comment(
         "We have called you.", parent=parent, by_owner=True, written=datetime(2026, 7, 1, 13, 2, tzinfo=UTC)
@@ -65,7 +65,7 @@ def test_replies_by_others_or_on_another_platform_change_nothing(store: Store, f
 def test_closed_flags_are_left_alone_and_a_second_run_does_nothing(store: Store, factory: Factory) -> None:
     dismissed = factory.flag(status="dismissed")
     factory.hide(dismissed)
-    open_flag = factory.flag()
+    open_flag = factory.flag(severity="medium", categories=("abuse",))
     factory.comment(
         "Sorted, thanks", parent=factory.external_id(open_flag), by_owner=True, written=NOW - timedelta(minutes=5)
     )
@@ -74,3 +74,30 @@ def test_closed_flags_are_left_alone_and_a_second_run_does_nothing(store: Store,
     assert auto_resolve(store, NOW) == 0
     assert flag(store, dismissed).status == "dismissed"
     assert flag(store, open_flag).resolution == "The organisation replied on Facebook on 20 Nov at 08:55 UTC"
+
+
+def test_a_holding_reply_leaves_an_allegation_open_and_notes_it_once(store: Store, factory: Factory) -> None:
+    flag_id = factory.flag(
+        "My dad was left without food all day", severity="high", categories=("allegation",), match="without food"
+    )
+    factory.comment(
+        "Hi Dan, we're so sorry, please DM us",
+        parent=factory.external_id(flag_id),
+        by_owner=True,
+        written=NOW - timedelta(minutes=10),
+    )
+
+    assert auto_resolve(store, NOW, LONDON) == 0
+    assert auto_resolve(store, NOW, LONDON) == 0
+
+    assert flag(store, flag_id).status == "open"
+    with store.session() as session:
+        events = [(e.actor, e.action, e.note) for e in session.exec(select(FlagEvent))]
+    assert events == [
+        (
+            "monitor",
+            "page-replied",
+            "The organisation replied on Facebook on 20 Nov at 08:50;"
+            " a reply does not deal with this, so it stays open",
+        )
+    ]
