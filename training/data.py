@@ -33,6 +33,13 @@ CORPUS_ORGANISATIONS = (
     "Kindred Care",
     "Cedarwood Support",
     "Oakleigh Care",
+    "Rowan Care",
+    "Hollin Care",
+    "Ashgrove Care",
+    "Meadowbank Care",
+    "Fernlea Care",
+    "Fernlea Homecare",
+    "Moorside Care",
 )
 VALIDATION_SHARE = 5  # one comment in five is kept back for thresholds and measuring
 
