@@ -28,7 +28,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def digest(args: argparse.Namespace, app: App) -> int:
     settings = app.settings
-    notifier = Notifier(settings, app.store, app.now)
+    notifier = Notifier(settings, app.store, app.now, connector_for=app.connector)
     if args.preview is not None:
         path = notifier.preview_digest(args.preview)
         print(f"Digest preview written to {path.resolve()} (nothing was sent)")

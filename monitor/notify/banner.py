@@ -2,13 +2,15 @@
 
 An account not read for longer than ``[notify] not_read_after`` (or two of its
 poll intervals, whichever is longer), an account whose token the platform
-refused, and emails that could not be delivered (the last digest, or an urgent
-alert since the last digest) each make one line. When there are none and
+refused, a token that will expire within 14 days and cannot be renewed here,
+and emails that could not be delivered (the last digest, or an urgent alert
+since the last digest) each make one line. When there are none and
 ``[notify] all_is_well`` is set, one line says so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,13 +20,20 @@ from monitor.notify.present import local_time, one_line
 from monitor.store import Store
 
 if TYPE_CHECKING:
-    from monitor.config import Settings
+    from connectors import Connector
+    from monitor.config import AccountConfig, Settings
 
 ALERTS_JOB = "alerts"
 ERROR_CHARS = 160
 
 
-def status_for(settings: Settings, store: Store, now: datetime) -> Status:
+def status_for(
+    settings: Settings,
+    store: Store,
+    now: datetime,
+    connector_for: Callable[[AccountConfig], Connector] | None = None,
+) -> Status:
+    """``connector_for`` builds an account's connector (no request is made) to ask when its token expires."""
     zone = settings.organisation.zone
     floor = settings.notify.not_read_after
     enabled = {account.name: account for account in settings.accounts if account.enabled}
@@ -44,6 +53,8 @@ def status_for(settings: Settings, store: Store, now: datetime) -> Status:
         if row.last_attempt_at is not None and (last is None or now - last > limit):
             since = f"since {local_time(last, zone)}" if last is not None else "yet"
             problems.append(f"{row.name} has not been read {since}. ({_short(row.last_error)})")
+    if connector_for is not None:
+        problems.extend(_expiring(settings, connector_for, now))
     with store.session() as session:
         digest = session.get(JobStatus, "digest")
         alerts = session.get(JobStatus, ALERTS_JOB)
@@ -81,6 +92,21 @@ def clear_alert_failures(store: Store) -> None:
             row.last_error = None
             session.add(row)
             session.commit()
+
+
+def _expiring(settings: Settings, connector_for: Callable[[AccountConfig], Connector], now: datetime) -> list[str]:
+    from monitor.expiry import expiring_credentials
+
+    lines = []
+    for account in settings.accounts:
+        try:
+            notices = expiring_credentials([account], connector_for, now)
+        except Exception:  # an account that cannot be built is reported by check and health, not here
+            continue
+        lines += [
+            f"{notice.account}: {notice.message}." for notice in notices
+        ]
+    return lines
 
 
 def _short(text: str | None) -> str:

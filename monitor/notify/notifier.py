@@ -36,7 +36,8 @@ from monitor.store import Store
 from monitor.web.links import flag_url, inbox_url, signer_for
 
 if TYPE_CHECKING:
-    from monitor.config import Settings
+    from connectors import Connector
+    from monitor.config import AccountConfig, Settings
 
 HOUR = timedelta(hours=1)
 DEMO_STEM = "monitor-digest"
@@ -75,8 +76,10 @@ class Notifier:
         stop: threading.Event | None = None,
         channels: Sequence[Channel] | None = None,
         http: requests.Session | None = None,
+        connector_for: Callable[[AccountConfig], Connector] | None = None,
     ) -> None:
         self.settings = settings
+        self.connector_for = connector_for  # to ask when accounts' tokens expire, for the digest's banner
         self.config: NotifySettings = settings.notify
         self.store = store
         self.now = now
@@ -156,7 +159,7 @@ class Notifier:
         records = load_flags(self.store)
         since = log.last_digest_at(self.store) or now - self.config.reminder_after
         report, covered = SendReport(), set[int]()
-        status = status_for(self.settings, self.store, now)
+        status = status_for(self.settings, self.store, now, self.connector_for)
         for channel, recipient in self._targets():
             sent = log.sent_entries(self.store, channel.name, recipient)
             alerted = log.alerted_since(self.store, channel.name, recipient, since)
@@ -217,7 +220,7 @@ class Notifier:
         message = self._digest_message(new, reminders, alerted, now)
         kinds = {r.flag_id: "digest" for r in new} | {r.flag_id: "reminder" for r in reminders}
         marks = [(flag_id, sent[flag_id].send_count if flag_id in sent else 0) for flag_id in kinds]
-        return _Plan(message, kinds, marks, status or status_for(self.settings, self.store, now))
+        return _Plan(message, kinds, marks, status or status_for(self.settings, self.store, now, self.connector_for))
 
     def _digest_message(
         self,

@@ -7,6 +7,8 @@ from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from connectors import Connector, connector_class
+from monitor.config import AccountConfig
 from monitor.models import JobStatus
 from monitor.notify import Notifier
 from monitor.notify.banner import ALERTS_JOB
@@ -129,3 +131,29 @@ def test_an_undelivered_alert_is_remembered_for_the_digest(store: Store, factory
     with store.session() as session:
         row = session.get(JobStatus, ALERTS_JOB)
         assert row is not None and row.last_error and "127.0.0.1:1" in row.last_error
+
+
+def test_a_token_that_expires_within_14_days_and_cannot_be_renewed_opens_the_digest(
+    store: Store, clock: Clock, smtp_server: MailServer
+) -> None:
+    expires = (clock() + timedelta(days=5)).date().isoformat()
+    later = (clock() + timedelta(days=60)).date().isoformat()
+    accounts = [
+        {"name": ACCOUNT, "platform": "file", "path": "a.jsonl", "token_expires": expires},
+        {"name": OTHER, "platform": "file", "path": "b.jsonl", "token_expires": later},
+    ]
+    (store_dir(store) / "a.jsonl").touch()
+    (store_dir(store) / "b.jsonl").touch()
+    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none", "timeout": 5}
+    settings = make_settings(store_dir(store), accounts=accounts, smtp=smtp, urgent_alerts=False)
+
+    def connector_for(account: AccountConfig) -> Connector:
+        return connector_class(account.platform)(account.connector, now=clock)
+
+    assert Notifier(settings, store, clock, sleep=lambda _: None, connector_for=connector_for).send_digest().sent == 1
+
+    lines = [line for line in plain(smtp_server.received[0]).splitlines() if line.startswith("!! ")]
+    warned = [line for line in lines if "expires" in line]
+    assert len(warned) == 1
+    assert warned[0].startswith(f"!! {ACCOUNT}: access token expires ")
+    assert warned[0].endswith("it cannot be renewed automatically, renew it before then.")
