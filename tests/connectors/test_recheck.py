@@ -3,9 +3,9 @@
 Each answer is written from the platform's reference:
 - YouTube "Comments: list" with ``id`` (comma-separated): deleted comments are simply absent
   from ``items``; ``snippet.moderationStatus`` is returned to the channel owner.
-- Graph API "Handling Errors": a deleted object answers code 100, ``error_subcode`` 33
-  ("Unsupported get request. Object with ID '...' does not exist ..."); Instagram comment
-  node fields ``id``, ``hidden``; Facebook comment ``is_hidden``.
+- Graph API "Multiple ID read requests" (``?ids=a,b``, 50 at most): one id that no longer
+  exists fails the whole request with (#803) "Some of the aliases you requested do not exist: ...";
+  Instagram comment node fields ``id``, ``hidden``; Facebook comment ``is_hidden``.
 - Bluesky lexicon ``app.bsky.feed.getPosts`` (``uris``, up to 25): missing posts are left out.
 - Mastodon "GET /api/v1/statuses" (``id[]``, 4.3+; missing statuses left out) and
   "GET /api/v1/statuses/:id": 404 ``{"error": "Record not found"}``.
@@ -23,9 +23,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 import responses
+from responses import matchers
 
 from connectors.bluesky import BlueskyConnector, BlueskySettings, Session
+from connectors.errors import ConnectorError
 from connectors.facebook import FacebookConnector, FacebookSettings
 from connectors.instagram import InstagramConnector, InstagramSettings
 from connectors.linkedin import LinkedInConnector, LinkedInSettings
@@ -36,17 +39,6 @@ from connectors.youtube import YouTubeConnector, YouTubeSettings
 from monitor.secrets import Secret
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-GONE_GRAPH = {
-    "error": {
-        "message": "Unsupported get request. Object with ID '1220034567890123_1220099999999999' does not exist, "
-        "cannot be loaded due to missing permissions, or does not support this operation.",
-        "type": "GraphMethodException",
-        "code": 100,
-        "error_subcode": 33,
-        "fbtrace_id": "AGone0000001",
-    }
-}
-
 
 def quiet(made: Any) -> Any:
     made.http.sleep = lambda seconds: None
@@ -85,32 +77,35 @@ def test_youtube_with_an_api_key_cannot_tell_deleted_from_held() -> None:
         assert YouTubeConnector(settings).recheck(["UgyGone"]) == {"UgyGone": "hidden"}
 
 
-def test_facebook_asks_per_comment_and_code_100_33_is_deleted() -> None:
+GRAPH_ROOT = "https://graph.facebook.com/v23.0/"
+
+
+def ids_query(ids: str, fields: str, token: str) -> Any:
+    return matchers.query_param_matcher({"ids": ids, "fields": fields, "access_token": token})
+
+
+def test_facebook_asks_many_comments_a_request_and_the_ones_graph_says_are_missing_are_deleted() -> None:
+    """Graph refuses a whole ?ids= request when one id is gone, naming it (#803); the rest are asked again.
+    An id made up from a comment's text (no Graph id) is not asked about."""
     settings = FacebookSettings(name="fb", platform="facebook", page_id="1045", access_token=Secret("EAAG-rc-1", "t"))
-    graph = "https://graph.facebook.com/v23.0"
-    with responses.RequestsMock() as rsps:
-        rsps.get(f"{graph}/1220034567890123_1220099999999999", status=400, json=GONE_GRAPH)
-        rsps.get(f"{graph}/1220034567890123_1220011111111111", json={"id": "1", "is_hidden": True})
-        rsps.get(f"{graph}/1220034567890123_1220022222222222", json={"id": "2", "is_hidden": False})
-        rsps.get(
-            f"{graph}/1220034567890123_1220033333333333",
-            status=400,
-            json={"error": {"message": "(#100) Unknown field", "type": "OAuthException", "code": 100}},
-        )
-        states = quiet(FacebookConnector(settings)).recheck(
-            [
-                "1220034567890123_1220099999999999",
-                "1220034567890123_1220011111111111",
-                "1220034567890123_1220022222222222",
-                "1220034567890123_1220033333333333",
-                "fbhash_0123456789abcdef01234567",
-            ]
-        )
-    assert states == {
-        "1220034567890123_1220099999999999": "deleted",
-        "1220034567890123_1220011111111111": "hidden",
-        "1220034567890123_1220022222222222": "present",
+    missing = {
+        "error": {
+            "message": "(#803) Some of the aliases you requested do not exist: 12_3",
+            "type": "OAuthException",
+            "code": 803,
+            "fbtrace_id": "AbCdEf",
+        }
     }
+    with responses.RequestsMock() as rsps:
+        rsps.get(GRAPH_ROOT, json=missing, status=404, match=[ids_query("12_1,12_2,12_3", "id,is_hidden", "EAAG-rc-1")])
+        rsps.get(
+            GRAPH_ROOT,
+            json={"12_1": {"id": "12_1", "is_hidden": True}, "12_2": {"id": "12_2", "is_hidden": False}},
+            match=[ids_query("12_1,12_2", "id,is_hidden", "EAAG-rc-1")],
+        )
+        states = quiet(FacebookConnector(settings)).recheck(["12_1", "12_2", "12_3", "fbhash_0123456789abcdef01234567"])
+        assert len(rsps.calls) == 2
+    assert states == {"12_1": "hidden", "12_2": "present", "12_3": "deleted"}
 
 
 def test_instagram_reads_its_hidden_field() -> None:
@@ -118,11 +113,22 @@ def test_instagram_reads_its_hidden_field() -> None:
         name="ig", platform="instagram", ig_user_id="1784", access_token=Secret("IGQ-rc-1", "t")
     )
     with responses.RequestsMock() as rsps:
-        rsps.get("https://graph.facebook.com/v23.0/17850000000000011", json={"id": "17850000000000011", "hidden": True})
-        rsps.get("https://graph.facebook.com/v23.0/17850000000000012", status=400, json=GONE_GRAPH)
-        states = quiet(InstagramConnector(settings)).recheck(["17850000000000011", "17850000000000012"])
-        assert "fields=id%2Chidden" in (rsps.calls[0].request.url or "")
-    assert states == {"17850000000000011": "hidden", "17850000000000012": "deleted"}
+        rsps.get(
+            GRAPH_ROOT,
+            json={"17850000000000011": {"id": "17850000000000011", "hidden": True}},
+            match=[ids_query("17850000000000011", "id,hidden", "IGQ-rc-1")],
+        )
+        states = quiet(InstagramConnector(settings)).recheck(["17850000000000011"])
+    assert states == {"17850000000000011": "hidden"}
+
+
+def test_a_graph_error_that_names_no_missing_comment_is_raised() -> None:
+    settings = FacebookSettings(name="fb", platform="facebook", page_id="1045", access_token=Secret("EAAG-rc-1", "t"))
+    error = {"error": {"message": "(#200) Permissions error", "type": "OAuthException", "code": 200}}
+    with responses.RequestsMock() as rsps:
+        rsps.get(GRAPH_ROOT, json=error, status=403)
+        with pytest.raises(ConnectorError, match="Permissions error"):
+            quiet(FacebookConnector(settings)).recheck(["12_1"])
 
 
 def test_bluesky_get_posts_leaves_out_deleted_posts() -> None:
