@@ -199,5 +199,5 @@ def _rule_stats(app: App) -> str:
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        rule_stats(argparse.Namespace(since=30), app)
+        rule_stats(argparse.Namespace(since=30, json=False), app)
     return out.getvalue()
