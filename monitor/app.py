@@ -15,6 +15,7 @@ from monitor.store import Store
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
+    from monitor.ownposts import OwnPostChecker
 
 
 def utc_now() -> datetime:
@@ -56,6 +57,27 @@ class App:
 
         settings = self.settings
         return Classifier.from_settings(settings.filter, settings.organisation.names, settings.config_dir)
+
+    @cached_property
+    def own_posts(self) -> OwnPostChecker | None:
+        """The checks on the organisation's own posts, or None when [own_posts] enabled is false."""
+        from monitor.filter.packs import shared_lists
+        from monitor.ownposts import OwnPostChecker, read_names
+
+        settings = self.settings
+        if not settings.own_posts.enabled:
+            return None
+        protected_file = settings.filter.protected_names_file
+        protected = read_names(settings.config_dir / protected_file) if protected_file else []
+        return OwnPostChecker(
+            settings.own_posts,
+            self.classifier,
+            first_names=shared_lists().get("first_names", ()),
+            protected_names=[*protected, *settings.filter.lists.get("protected_names", [])],
+            organisation_names=[*settings.organisation.names, *settings.filter.organisation_aliases],
+            register_path=settings.own_posts.register_path(settings.config_dir),
+            zone=settings.organisation.zone,
+        )
 
     def connector(self, account: config.AccountConfig) -> Connector:
         return connector_class(account.platform)(account.connector, now=self.now)

@@ -23,6 +23,7 @@ from monitor.store import PendingComment, Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
+    from monitor.ownposts import OwnPostChecker
 
 
 @dataclass
@@ -35,6 +36,8 @@ class PollOutcome:
     unreadable: int = 0
     classified: int = 0
     flagged: Counter[str] = field(default_factory=Counter)
+    own_posts_checked: int = 0
+    own_posts_rechecked: int = 0  # queued again because the consent register changed
     error: str | None = None
     not_before: datetime | None = None
 
@@ -47,7 +50,10 @@ class Pipeline:
         connector_for: Callable[[AccountConfig], Connector],
         now: Callable[[], datetime],
         stop: threading.Event | None = None,
+        *,
+        own_posts: OwnPostChecker | None = None,
     ) -> None:
+        self.own_posts = own_posts
         self.store = store
         self.classifier = classifier
         self.connector_for = connector_for
@@ -79,6 +85,10 @@ class Pipeline:
             self._record_success(row, connector, outcome, log)
         finally:
             self.classify_pending(outcome, account_id=row.id)
+            if self.own_posts is not None:
+                from monitor.ownposts_run import check_own_posts
+
+                check_own_posts(self.own_posts, self.store, self.now(), outcome, account_id=row.id)
         return outcome
 
     def _fetch_and_store(self, connector: Connector, row: Account, outcome: PollOutcome, log: Any) -> None:

@@ -57,7 +57,9 @@ class Service:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
-        self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
+        self.pipeline = Pipeline(
+            app.store, app.classifier, app.connector, app.now, stop=self.stop, own_posts=app.own_posts
+        )
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
         self.sending = threading.Lock()
         self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}

@@ -38,6 +38,10 @@ def poll(args: argparse.Namespace, app: App) -> int:
             service.release_leases()
         flagged = ", ".join(f"{category} {count}" for category, count in outcome.flagged.most_common()) or "none"
         line = f"{account.name}: {outcome.status}; {outcome.new} new, {outcome.edited} edited; flagged: {flagged}"
+        if outcome.own_posts_checked:
+            line += f"; {outcome.own_posts_checked} own posts checked"
+        if outcome.own_posts_rechecked:
+            line += f" ({outcome.own_posts_rechecked} again, because the consent register changed)"
         if outcome.error:
             line += f"; {outcome.error}"
         print(line)

@@ -50,6 +50,10 @@ CATEGORY_WORDS = {
     "abuse": "abuse",
     "controversial": "a heated argument",
     "negative": "a very negative comment",
+    "own-post-consent": "someone named, pictured or quoted without permission",
+    "own-post-identifying": "details that identify someone receiving care",
+    "own-post-tone": "a post that is not positive",
+    "own-post-personal": "a personal remark on the organisation's account",
 }
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -80,6 +84,7 @@ class Item:
     post_title: str
     post_link: str | None
     resolution: str | None
+    kind: str = "comment"  # or "post": the organisation's own post
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,7 @@ class Presenter:
             post_title=one_line(record.post_title or "")[:120] or "a post",
             post_link=safe_link(record.post_url, hosts),
             resolution=record.resolution,
+            kind=record.kind,
         )
 
     def hosts_for(self, account: str, platform: str) -> frozenset[str]:

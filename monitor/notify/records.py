@@ -37,6 +37,7 @@ class FlagRecord:
     reasons: tuple[dict[str, Any], ...]
     sentiment: dict[str, float] | None
     reopened_at: datetime | None = None
+    kind: str = "comment"  # or "post": the organisation's own post
 
     @property
     def facts(self) -> FlagFacts:
@@ -63,6 +64,7 @@ _COLUMNS = (
     Verdict.reasons,
     Verdict.sentiment,
     Flag.reopened_at,
+    Comment.kind,
 )
 
 
@@ -121,6 +123,7 @@ def _record(row: Any) -> FlagRecord:
         reasons,
         sentiment,
         reopened_at,
+        kind,
     ) = row
     return FlagRecord(
         flag_id=flag_id,
@@ -142,4 +145,5 @@ def _record(row: Any) -> FlagRecord:
         reasons=tuple(reason for reason in reasons or () if isinstance(reason, dict)),
         sentiment=sentiment if isinstance(sentiment, dict) else None,
         reopened_at=reopened_at,
+        kind=kind or "comment",
     )
