@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "eval",
     "comments",
     "db",
+    "consent",
 )
 
 
