@@ -8,10 +8,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from connectors import Connector, connector_class
 from monitor import config
+from monitor.errors import StoreError
 from monitor.logging import configure as configure_logging
-from monitor.store import Store
+from monitor.store import Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
@@ -48,7 +51,11 @@ class App:
     @cached_property
     def store(self) -> Store:
         store = Store(self.settings.database_url)
-        store.create_schema()
+        try:
+            store.create_schema()
+        except (DBAPIError, OSError) as exc:
+            store.close()
+            raise StoreError(f"cannot open the database: {describe_error(exc)}") from None
         return store
 
     @cached_property

@@ -10,8 +10,9 @@ from importlib import import_module
 
 from monitor.app import App
 from monitor.config import config_path_from
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StoreError
 from monitor.logging import configure as configure_logging
+from monitor.secrets import redact
 
 COMMAND_MODULES = (
     "demo",
@@ -57,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     finally:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from connectors import connector_class
 from connectors.base import AccountSettings
@@ -68,6 +70,7 @@ class DatabaseSettings(Strict):
     def _no_password_in_file(cls, value: str | Secret) -> str | Secret:
         if isinstance(value, str) and urlsplit(value).password:
             raise ValueError('a database URL with a password must come from { env = "VAR" }')
+        check_database_url(value.reveal() if isinstance(value, Secret) else value)
         return value
 
     def resolved_url(self, base_dir: Path) -> str:
@@ -76,6 +79,18 @@ class DatabaseSettings(Strict):
         if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
             url = prefix + str((base_dir / url[len(prefix) :]).resolve())
         return url
+
+
+def check_database_url(url: str) -> str:
+    """Raises ValueError naming what is wrong with a database URL (never showing its password)."""
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError):
+        raise ValueError("not a database URL (e.g. sqlite:///monitor.db, postgresql+psycopg://user@host/db)") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is not between 1 and 65535")
+    return url
 
 
 class LoggingSettings(Strict):
@@ -122,6 +137,10 @@ class MetricsSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=9464, ge=1, le=65535)
 
+    @property
+    def on_every_interface(self) -> bool:
+        return self.enabled and self.host in ("0.0.0.0", "::", "")
+
     @field_validator("enabled")
     @classmethod
     def _installed(cls, value: bool) -> bool:
@@ -166,8 +185,22 @@ class Settings(Strict):
         """$MONITOR_DATABASE_URL when set (containers), else [database] url beside the config file."""
         override = os.environ.get("MONITOR_DATABASE_URL")
         if override:
-            return override
+            try:
+                return check_database_url(override)
+            except ValueError as exc:
+                raise ConfigError(f"$MONITOR_DATABASE_URL: {exc}") from None
         return self.database.resolved_url(self.config_dir)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that work but that the operator should know are risky."""
+        found = []
+        if self.metrics.on_every_interface:
+            found.append(
+                f"{self.config_path}: metrics.host = {self.metrics.host!r} serves the metrics on every network"
+                " interface; use 127.0.0.1 unless a firewall keeps others out"
+            )
+        return found
 
     def account(self, name: str) -> AccountConfig:
         for account in self.accounts:
@@ -194,6 +227,12 @@ def load(path: Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file (copy config.example.toml to start)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; give the path of the config file itself") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return from_mapping(raw, path)

@@ -24,7 +24,10 @@ def parse_duration(value: str | int | float) -> timedelta:
         seconds = sum(float(amount) * _UNITS[unit] for amount, unit in _PART.findall(text))
     if seconds < 0:
         raise ValueError("a duration cannot be negative")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{value!r} is too long; write at most a few years") from None
 
 
 def _as_duration(value: Any) -> timedelta:

@@ -13,3 +13,7 @@ class NotifyError(Exception):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written. The message never carries comment text."""

@@ -7,15 +7,27 @@ to Saturday. Here weekday numbers are read the cron way and handed over as names
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 
 
-def cron_trigger(expression: str, timezone: ZoneInfo) -> CronTrigger:
-    """``minute hour day-of-month month day-of-week``; raises ValueError with the reason."""
+# A leap year, so that every day of every month occurs in it.
+LEAP_YEAR_START = datetime(2028, 1, 1)
+LEAP_YEAR_END = datetime(2028, 12, 31, 23, 59, 59)
+
+
+def cron_trigger(expression: str, timezone: ZoneInfo) -> BaseTrigger:
+    """``minute hour day-of-month month day-of-week``; raises ValueError with the reason.
+
+    As in cron, when both day of month and day of week are restricted the
+    expression fires on either; a date that never comes (``31 2``) is refused.
+    """
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError(f"{expression!r} has {len(fields)} fields; a cron expression has 5")
@@ -26,7 +38,21 @@ def cron_trigger(expression: str, timezone: ZoneInfo) -> CronTrigger:
             CronTrigger(**{name: value})
         except ValueError as exc:
             raise ValueError(f"{name.replace('_', ' ')} field {value!r}: {exc}") from None
-    return CronTrigger(**named, timezone=timezone)
+    if named["day"] in ("*", "?"):
+        return CronTrigger(**named, timezone=timezone)
+    by_date = CronTrigger(**{**named, "day_of_week": "*"}, timezone=timezone)
+    if named["day_of_week"] == "*":
+        _check_the_date_comes(named, expression)
+        return by_date
+    return OrTrigger([by_date, CronTrigger(**{**named, "day": "*"}, timezone=timezone)])
+
+
+def _check_the_date_comes(named: dict[str, str], expression: str) -> None:
+    dates = CronTrigger(
+        day=named["day"], month=named["month"], timezone="UTC", start_date=LEAP_YEAR_START, end_date=LEAP_YEAR_END
+    )
+    if dates.get_next_fire_time(None, LEAP_YEAR_START.replace(tzinfo=dates.timezone)) is None:
+        raise ValueError(f"{expression!r} never fires: day {named['day']} does not occur in month {named['month']}")
 
 
 def _weekday_names(field: str) -> str:

@@ -19,6 +19,7 @@ import secrets
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -62,6 +63,7 @@ class Service:
         )
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
         self.sending = threading.Lock()
+        self.alerts_wanted = threading.Event()  # a poll stored something since the last alerts step
         self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}
         self.held: set[str] = set()
         self.polling: set[str] = set()
@@ -112,6 +114,8 @@ class Service:
         """Block until SIGTERM or SIGINT, then finish the running step and return."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
+        for warning in self.settings.warnings:
+            self.log.warning("risky setting", warning=warning)
         self.heartbeat_job()
         self.schedule()
         metrics_server = None
@@ -162,10 +166,26 @@ class Service:
         self.after_poll()
 
     def after_poll(self) -> None:
-        """Resolve what the organisation already answered, then send what cannot wait."""
+        """Resolve what the organisation already answered, then send what cannot wait.
+
+        A poll never waits for another thread's send: it leaves word, and the
+        thread that is sending looks again before it lets go of the lock.
+        """
+        self.alerts_wanted.set()
+        while self.alerts_wanted.is_set() and not self.stop.is_set():
+            if not self.sending.acquire(blocking=False):
+                return
+            try:
+                while self.alerts_wanted.is_set() and not self.stop.is_set():
+                    self.alerts_wanted.clear()
+                    self._resolve_and_alert()
+            finally:
+                self.sending.release()
+
+    def _resolve_and_alert(self) -> None:
         from monitor.notify.resolution import auto_resolve
 
-        with self.notifier_lease() as ours:
+        with self._lease() as ours:
             if not ours:
                 return
             auto_resolve(self.store, self.app.now(), self.settings.organisation.zone)
@@ -235,16 +255,45 @@ class Service:
 
         The lock comes first: the database lease is re-entrant for its owner, so
         it keeps other instances out but not this instance's other threads. The
-        lease outlives a slow send (retries with backoff) several times over.
+        wait for the lock is bounded by the longest a send can take (every
+        attempt to its deadline, with the waits between), and ends early when
+        the service stops; the lease outlives such a send several times over.
         """
-        with self.sending:
-            ttl = max(self.lease_ttl, NOTIFIER_LEASE_TTL)
-            ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, ttl, self.app.now())
-            try:
+        if not self._acquire_sending():
+            self.log.warning("another thread's send outlasted its deadline; skipped this step")
+            yield False
+            return
+        try:
+            with self._lease() as ours:
                 yield ours
-            finally:
-                if ours:
-                    self.store.release_lease(NOTIFIER_LEASE, self.owner)
+        finally:
+            self.sending.release()
+
+    def _acquire_sending(self) -> bool:
+        budget = time.monotonic() + self.send_budget()
+        while not self.stop.is_set():
+            if self.sending.acquire(timeout=min(1.0, max(0.0, budget - time.monotonic()))):
+                return True
+            if time.monotonic() >= budget:
+                return False
+        return False
+
+    def send_budget(self) -> float:
+        """The longest one send can take: every attempt to its SMTP deadline, and the waits between."""
+        notify = self.settings.notify
+        attempts = notify.retry_attempts
+        backoff = notify.retry_backoff.total_seconds() * (2 ** (attempts - 1) - 1)
+        return attempts * notify.smtp.deadline.total_seconds() + backoff
+
+    @contextmanager
+    def _lease(self) -> Iterator[bool]:
+        ttl = max(self.lease_ttl, NOTIFIER_LEASE_TTL)
+        ours = self.store.acquire_lease(NOTIFIER_LEASE, self.owner, ttl, self.app.now())
+        try:
+            yield ours
+        finally:
+            if ours:
+                self.store.release_lease(NOTIFIER_LEASE, self.owner)
 
     def release_leases(self) -> None:
         for name in list(self.held):

@@ -84,3 +84,38 @@ def start(server: MailServer | None = None, **options: Any) -> tuple[Controller,
     controller = Controller(server, hostname=server.host, port=server.port, **options)
     controller.start()
     return controller, server
+
+
+class SlowGreeting:
+    """A server that accepts connections and sends its greeting one byte a second, for ever (a slow loris)."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+
+    def _trickle(self, connection: socket.socket) -> None:
+        with connection:
+            while not self.stopping.wait(1.0):
+                try:
+                    connection.sendall(b"2")
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+        self.listener.close()

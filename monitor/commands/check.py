@@ -21,6 +21,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def check(args: argparse.Namespace, app: App) -> int:
     settings = app.settings
     print(f"{settings.config_path}: configuration is valid ({len(settings.accounts)} accounts)")
+    for warning in settings.warnings:
+        print(f"warning: {warning}")
     problems = 0
     for account in settings.accounts:
         try:

@@ -82,7 +82,7 @@ class Notifier:
         self.sleep = sleep if stop is None else stop.wait
         self.policy = Policy.from_settings(self.config)
         self.presenter = presenter_for(settings)
-        self.channels = list(channels) if channels is not None else channels_for(settings, http)
+        self.channels = list(channels) if channels is not None else channels_for(settings, http, self.stop)
         self.log = get_logger(component="notify")
         self._failing: dict[tuple[str, str], str] = {}
 
@@ -282,11 +282,13 @@ def presenter_for(settings: Settings) -> Presenter:
     return Presenter(zone=settings.organisation.zone, platform_labels=labels, account_hosts=hosts)
 
 
-def channels_for(settings: Settings, http: requests.Session | None = None) -> list[Channel]:
+def channels_for(
+    settings: Settings, http: requests.Session | None = None, stop: threading.Event | None = None
+) -> list[Channel]:
     config = settings.notify
     channels: list[Channel] = []
     if config.recipients:
-        channels.append(EmailChannel(config.smtp, config.sender, config.recipients))
+        channels.append(EmailChannel(config.smtp, config.sender, config.recipients, stop))
     if config.slack is not None:
         channels.append(SlackChannel(config.slack, http))
     if config.teams is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor.durations import Duration
 from monitor.secrets import Secret
@@ -23,7 +23,33 @@ class SmtpSettings(Strict):
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: Secret | None = None
     password: Secret | None = None
-    timeout: float = Field(default=30.0, gt=0)
+    # A login over security = "none" sends the password as it is; only on the operator's explicit word.
+    allow_plaintext_auth: bool = False
+    timeout: float = Field(default=30.0, gt=0, allow_inf_nan=False)  # each read or write
+    deadline: Duration = timedelta(minutes=5)  # the whole conversation, greeting to goodbye
+
+    @field_validator("username", "password")
+    @classmethod
+    def _ascii(cls, value: Secret | None) -> Secret | None:
+        if value is not None and not value.reveal().isascii():
+            raise ValueError(f"the value from {value.source} has non-ASCII characters, which SMTP login cannot send")
+        return value
+
+    @model_validator(mode="after")
+    def _deadline_covers_a_step(self) -> SmtpSettings:
+        if self.deadline.total_seconds() < self.timeout:
+            raise ValueError("deadline: must be at least timeout (the deadline covers the whole conversation)")
+        return self
+
+    @model_validator(mode="after")
+    def _no_unencrypted_login(self) -> SmtpSettings:
+        login = self.username is not None or self.password is not None
+        if login and self.security == "none" and not self.allow_plaintext_auth:
+            raise ValueError(
+                'allow_plaintext_auth: security = "none" would send the username and password unencrypted;'
+                ' use "starttls" or "ssl", or set allow_plaintext_auth = true if the network is trusted'
+            )
+        return self
 
 
 class WebhookSettings(Strict):

@@ -1,11 +1,19 @@
-"""Email over SMTP (STARTTLS, SSL or plain). Failures are sorted once into transient and permanent."""
+"""Email over SMTP (STARTTLS, SSL or plain). Failures are sorted once into transient and permanent.
+
+``timeout`` bounds each read and write; a server that answers one byte at a
+time never trips it, so the whole conversation also has a ``deadline``, after
+which (or as soon as the service is stopping) the connection is cut.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import smtplib
+import socket
 import ssl
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 from monitor.errors import NotifyError
 from monitor.notify.channels import Outgoing
@@ -13,30 +21,75 @@ from monitor.notify.render import email_message
 from monitor.notify.settings import SmtpSettings
 from monitor.secrets import redact
 
-SmtpFactory = Callable[[SmtpSettings], smtplib.SMTP]
+WATCH_INTERVAL = 0.2  # how often the watch looks at the clock and the stop request
 
 
-def connect(settings: SmtpSettings) -> smtplib.SMTP:
+def new_client(settings: SmtpSettings) -> smtplib.SMTP:
+    """A client not yet connected, so that the deadline can cut its socket from the first byte."""
     if settings.security == "ssl":
-        return smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
-        )
-    client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        return smtplib.SMTP_SSL(timeout=settings.timeout, context=ssl.create_default_context())
+    return smtplib.SMTP(timeout=settings.timeout)
+
+
+def open_conversation(client: smtplib.SMTP, settings: SmtpSettings) -> None:
+    client.connect(settings.host, settings.port)
     if settings.security == "starttls":
         client.starttls(context=ssl.create_default_context())
-    return client
+
+
+class _Watch:
+    """Cuts the client's connection once the deadline passes or ``stop`` is set; ``.cut`` says which, if any."""
+
+    def __init__(self, client: smtplib.SMTP, seconds: float, stop: threading.Event) -> None:
+        self.client = client
+        self.ends = time.monotonic() + seconds
+        self.stop = stop
+        self.done = threading.Event()
+        self.cut: str | None = None
+
+    def run(self) -> None:
+        while not self.done.wait(WATCH_INTERVAL):
+            if self.stop.is_set():
+                self.cut = "the service is stopping"
+            elif time.monotonic() >= self.ends:
+                self.cut = "deadline"
+            else:
+                continue
+            sock = getattr(self.client, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            return
+
+
+@contextlib.contextmanager
+def watched(client: smtplib.SMTP, seconds: float, stop: threading.Event) -> Iterator[_Watch]:
+    watch = _Watch(client, seconds, stop)
+    thread = threading.Thread(target=watch.run, name="smtp-deadline", daemon=True)
+    thread.start()
+    try:
+        yield watch
+    finally:
+        watch.done.set()
+        thread.join()
 
 
 class EmailChannel:
     name = "email"
 
     def __init__(
-        self, settings: SmtpSettings, sender: str, recipients: list[str], factory: SmtpFactory = connect
+        self,
+        settings: SmtpSettings,
+        sender: str,
+        recipients: list[str],
+        stop: threading.Event | None = None,
+        opener: Callable[[smtplib.SMTP, SmtpSettings], None] = open_conversation,
     ) -> None:
         self.settings = settings
         self.sender = sender
         self.recipients = tuple(recipients)
-        self.factory = factory
+        self.stop = stop or threading.Event()
+        self.opener = opener
 
     def deliver(self, outgoing: Outgoing, recipient: str) -> None:
         email = email_message(
@@ -48,17 +101,23 @@ class EmailChannel:
             attachment=outgoing.attachment,
         )
         where = f"SMTP {self.settings.host}:{self.settings.port}"
-        try:
-            client = self.factory(self.settings)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise classify(exc, where, recipient) from None
-        try:
-            self._login(client)
-            client.send_message(email, from_addr=self.sender, to_addrs=[recipient])
-        except (smtplib.SMTPException, OSError) as exc:
-            _close(client)
-            raise classify(exc, where, recipient) from None
-        _quit(client)
+        deadline = self.settings.deadline.total_seconds()
+        client = new_client(self.settings)
+        with watched(client, deadline, self.stop) as watch:
+            try:
+                self.opener(client, self.settings)
+                self._login(client)
+                client.send_message(email, from_addr=self.sender, to_addrs=[recipient])
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                _close(client)
+                if watch.cut == "deadline":
+                    raise NotifyError(
+                        f"{where}: the conversation took longer than its deadline ({deadline:g}s)", permanent=False
+                    ) from None
+                if watch.cut is not None:
+                    raise NotifyError(f"{where}: interrupted: {watch.cut}", permanent=False) from None
+                raise classify(exc, where, recipient) from None
+            _quit(client)
 
     def _login(self, client: smtplib.SMTP) -> None:
         username, password = self.settings.username, self.settings.password

@@ -139,3 +139,96 @@ def test_a_file_accounts_relative_path_is_read_beside_the_config(tmp_path: Path)
     account = "[[accounts]]\nname = 'import'\nplatform = 'file'\npath = 'exports/a.jsonl'\n"
     settings = config.load(write(tmp_path, account))
     assert settings.accounts[0].connector.path == tmp_path / "exports" / "a.jsonl"  # type: ignore[attr-defined]
+
+
+SMTP_LOGIN = """
+[notify]
+recipients = ["gm@example.org"]
+[notify.smtp]
+host = "mail.example.org"
+port = 25
+security = "none"
+username = { env = "TEST_SMTP_USER" }
+password = { env = "TEST_SMTP_PASSWORD" }
+"""
+
+
+def test_m7_a_login_over_an_unencrypted_connection_is_refused_unless_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "hunter2-long")
+    message = error_for(tmp_path, SMTP_LOGIN)
+    assert "notify.smtp: allow_plaintext_auth:" in message and "unencrypted" in message
+    assert "hunter2-long" not in message
+    allowed = config.load(write(tmp_path, SMTP_LOGIN + "allow_plaintext_auth = true\n"))
+    assert allowed.notify.smtp.allow_plaintext_auth is True
+
+
+def test_l3_a_password_smtp_cannot_send_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "pässwörd-long")
+    message = error_for(tmp_path, SMTP_LOGIN.replace('"none"', '"starttls"'))
+    assert "notify.smtp.password" in message and "ASCII" in message
+    assert "pässwörd" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[polling]\npoll_interval = "99999999999999999d"\n', "poll_interval: '99999999999999999d' is too long"),
+        ("[notify.smtp]\ntimeout = inf\n", "notify.smtp.timeout"),
+        ('[database]\nurl = "postgresql+psycopg://monitor@db.example.org:notaport/monitor"\n', "database.url"),
+        ('[database]\nurl = "postgresql+psycopg://monitor@db.example.org:99999/monitor"\n', "database.url"),
+        ('[notify]\ndigest_schedule = "0 8 31 2 *"\n', "never fires"),
+    ],
+)
+def test_l3_bad_values_are_clear_errors(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_for(tmp_path, text)
+
+
+def test_l3_a_config_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[organisation]\nname = "Caf\xe9 Care"\n')
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        config.load(path)
+
+
+def test_l3_a_config_path_that_is_a_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory"):
+        config.load(tmp_path)
+
+
+def test_l3_a_bad_database_url_from_the_environment_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MONITOR_DATABASE_URL", "postgresql+psycopg://monitor@db:port/monitor")
+    settings = config.load(write(tmp_path, ""))
+    with pytest.raises(ConfigError, match="MONITOR_DATABASE_URL"):
+        _ = settings.database_url
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", ""])
+def test_metrics_on_every_interface_gives_a_warning(tmp_path: Path, host: str) -> None:
+    from monitor import metrics
+
+    if not metrics.available():
+        pytest.skip("prometheus-client is not installed")
+    settings = config.load(write(tmp_path, f'[metrics]\nenabled = true\nhost = "{host}"\n'))
+    assert any("metrics.host" in warning and "every network interface" in warning for warning in settings.warnings)
+    assert config.load(write(tmp_path, "[metrics]\nenabled = true\n")).warnings == []
+
+
+def test_l3_a_database_that_cannot_be_reached_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.cli import main
+    from tests.smtp import free_port
+
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    url = f"postgresql+psycopg://monitor@127.0.0.1:{free_port()}/monitor?connect_timeout=2"
+    path = write(tmp_path, f'[database]\nurl = "{url}"\n')
+    assert main(["health", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot open the database: database error: OperationalError:")
+    assert "Traceback" not in err

@@ -59,3 +59,25 @@ def test_the_time_is_local_across_the_clock_change() -> None:
 def test_mistakes_are_explained(expression: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         cron_trigger(expression, LONDON)
+
+
+@pytest.mark.parametrize("expression", ["0 8 31 2 *", "0 8 30 2 *", "0 8 31 4,6,9,11 *"])
+def test_l2_a_date_that_never_comes_is_refused(expression: str) -> None:
+    with pytest.raises(ValueError, match="never fires"):
+        cron_trigger(expression, LONDON)
+
+
+def test_l2_the_29th_of_february_is_allowed() -> None:
+    trigger = cron_trigger("0 8 29 2 *", LONDON)
+    assert trigger.get_next_fire_time(None, SATURDAY_NOON) == datetime(2028, 2, 29, 8, 0, tzinfo=LONDON)
+
+
+def test_l2_day_of_month_and_day_of_week_both_restricted_fire_on_either_as_cron_does() -> None:
+    # The 1st of the month, and every Monday: from Saturday 21 Nov 2026.
+    trigger = cron_trigger("0 9 1 * 1", LONDON)
+    moment, fired = SATURDAY_NOON, []
+    for _ in range(4):
+        moment = trigger.get_next_fire_time(None, moment)
+        fired.append(moment.strftime("%a %d %b"))
+        moment += timedelta(minutes=1)
+    assert fired == ["Mon 23 Nov", "Mon 30 Nov", "Tue 01 Dec", "Mon 07 Dec"]

@@ -135,3 +135,35 @@ def test_one_instances_threads_send_one_at_a_time(tmp_path: Path, clock: Clock) 
         order.append(("first", ours))
     thread.join(5)
     assert order == [("first", True), ("second", True)]
+
+
+def test_h8_a_poll_never_waits_for_a_slow_send_and_its_alerts_still_go_out(tmp_path: Path, clock: Clock) -> None:
+    import threading
+    import time
+
+    from monitor.notify.notifier import SendReport
+
+    svc = service(tmp_path, clock, "only")
+    on_the_wire, release = threading.Event(), threading.Event()
+    sends: list[float] = []
+
+    def slow_send() -> SendReport:
+        sends.append(time.monotonic())
+        if len(sends) == 1:
+            on_the_wire.set()
+            release.wait(30)
+        return SendReport()
+
+    svc.notifier.send_urgent_alerts = slow_send  # type: ignore[method-assign]
+    first = threading.Thread(target=svc.after_poll)
+    first.start()
+    assert on_the_wire.wait(5)
+
+    started = time.monotonic()
+    svc.after_poll()  # another account's poll finished while the first send hangs
+    waited = time.monotonic() - started
+    release.set()
+    first.join(10)
+
+    assert waited < 1.0, f"the poll waited {waited:.1f}s for another thread's send"
+    assert len(sends) == 2, "the alerts of the second poll were sent by the thread already sending"

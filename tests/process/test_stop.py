@@ -24,7 +24,7 @@ from tests.process.conftest import (
     wait_until,
     write_config,
 )
-from tests.smtp import free_port
+from tests.smtp import SlowGreeting, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -146,3 +146,41 @@ def test_sigterm_is_prompt_while_alert_delivery_is_being_retried(tmp_path: Path,
 
     assert_stops(process, signal.SIGTERM)
     assert database.rows("SELECT * FROM notificationlog") == []
+
+
+def test_h8_sigterm_is_prompt_while_the_smtp_greeting_trickles_in(tmp_path: Path, launcher: Launcher) -> None:
+    """A server that greets one byte a second never trips the 10s read timeout; the send must still end."""
+    server = SlowGreeting()
+    try:
+        config, comments, database = setup(tmp_path, server.port)
+        comments.append(URGENT_TEXTS[0])
+        process = launcher.start(config)
+        process.wait_started()
+        wait_until(lambda: server.connections, 20, "the alert's connection to the slow server")
+        time.sleep(2.0)
+
+        took = assert_stops(process, signal.SIGTERM)
+    finally:
+        server.close()
+    assert took < 10.0
+    assert database.rows("SELECT * FROM notificationlog") == [], "nothing was delivered, so nothing is recorded"
+
+
+def test_h8_a_slow_greeting_ends_at_the_deadline_and_the_service_goes_on(tmp_path: Path, launcher: Launcher) -> None:
+    server = SlowGreeting()
+    try:
+        config, comments, database = setup(
+            tmp_path,
+            server.port,
+            smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "timeout": 10, "deadline": "12s"},
+        )
+        comments.append(URGENT_TEXTS[0])
+        process = launcher.start(config)
+        process.wait_started()
+        failure = wait_until(lambda: process.events("notification not delivered"), 45, "the send to give up")[0]
+        assert "deadline (12s)" in failure["error"]
+        polled = last_attempt(database)
+        wait_until(lambda: last_attempt(database) > polled, 20, "the next poll after the send gave up")
+        assert_stops(process, signal.SIGTERM)
+    finally:
+        server.close()
