@@ -10,6 +10,9 @@ overlap behind it and the store's upsert removes the duplicates. Graph paging
 cursors expire, so none is kept between polls. A comment that becomes visible
 long after its creation time (held for review, then approved) is already behind
 the overlap when it appears, so it is not read.
+
+The Page's posts themselves come in the same response and are reported as
+the organisation's own posts, with the people tagged in them (``message_tags``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    OwnPost,
     as_object,
     dig,
     objects_of,
@@ -69,6 +73,10 @@ class FacebookConnector(GraphConnector):
             batch = Batch(comments=[])
             seen: set[str] = set()  # within a page; the store's upsert absorbs repeats across pages
             for post in objects_of(page_records(page), "post", batch):
+                try:
+                    batch.posts.append(own_post_from_record(post))
+                except (KeyError, TypeError, ValueError) as exc:
+                    batch.skipped.append(f"post {post.get('id')}: {reason_of(exc)}")
                 for record in self._comment_records(post, cutoff):
                     try:
                         comment = comment_from_record(record, self.settings.page_id, post)
@@ -80,7 +88,7 @@ class FacebookConnector(GraphConnector):
                     seen.add(comment.external_id)
                     batch.comments.append(comment)
                     newest = max(newest or comment.created_at, comment.created_at)
-            if batch.comments or batch.skipped:
+            if batch.comments or batch.skipped or batch.posts:
                 yield batch
         yield Batch(comments=[], bookmark={"since": (newest or started).isoformat()})
 
@@ -91,7 +99,7 @@ class FacebookConnector(GraphConnector):
             f".limit({self.settings.comments_limit}){{{COMMENT_FIELDS}}}"
         )
         return {
-            "fields": f"id,message,permalink_url,created_time,{comments}",
+            "fields": f"id,message,message_tags,permalink_url,created_time,updated_time,{comments}",
             "limit": self.settings.posts_limit,
             "since": int(window_start.timestamp()),
         }
@@ -153,6 +161,31 @@ def comment_from_record(record: Any, page_id: str, post: Mapping[str, Any] | Non
         permalink=permalink or text_or_none(post.get("permalink_url")),
         by_owner=author_id is not None and author_id == page_id,
         hidden=record.get("is_hidden") is True,
+    )
+
+
+def own_post_from_record(post: Mapping[str, Any]) -> OwnPost:
+    """One of the Page's posts, with the names of the people and Pages its message tags."""
+    post_id = text_or_none(post.get("id"))
+    if post_id is None:
+        raise KeyError("post has no id")
+    if post.get("created_time") is None:
+        raise KeyError("post has no created_time")
+    message = post.get("message") or ""
+    if not isinstance(message, str):
+        raise TypeError("post message is not text")
+    tags = post.get("message_tags")
+    tagged = [dig(tag, "name") for tag in tags if isinstance(dig(tag, "name"), str)] if isinstance(tags, list) else []
+    created_at = parse_time(post["created_time"])
+    updated_at = time_or_none(post.get("updated_time"))
+    return OwnPost(
+        external_id=post_id,
+        text=message.strip(),
+        created_at=created_at,
+        url=text_or_none(post.get("permalink_url")),
+        title=post_title(message),
+        edited_at=updated_at if updated_at is not None and updated_at > created_at else None,
+        tagged=tuple(tagged),
     )
 
 

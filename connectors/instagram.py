@@ -14,6 +14,10 @@ kept, so a comment that becomes visible long after its creation time (held for
 review, then approved) is not read.
 
 Instagram comments have no permalink of their own: each points at its media.
+
+Each watched media is also reported as one of the organisation's own posts,
+its caption as the text (Instagram gives the people tagged in a picture only
+through a separate edge, which is not read).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    OwnPost,
     as_object,
     dig,
     objects_of,
@@ -84,7 +89,11 @@ class InstagramConnector(GraphConnector):
             watched = [media for media in media_page if not _older_than(media, window_start)]
             for media in watched:
                 self._read_media(media, poll, batch)
-            if batch.comments or batch.skipped:
+                try:
+                    batch.posts.append(own_post_from_media(media))
+                except (KeyError, TypeError, ValueError) as exc:
+                    batch.skipped.append(f"media {media.get('id') or '?'}: {reason_of(exc)}")
+            if batch.comments or batch.skipped or batch.posts:
                 yield batch
             if len(watched) < len(media_page):
                 break
@@ -184,6 +193,25 @@ def comment_from_record(
         by_owner=author_id == owner_id
         or (owner_name is not None and author_name is not None and author_name.lower() == owner_name.lower()),
         hidden=record.get("hidden") is True,
+    )
+
+
+def own_post_from_media(media: Mapping[str, Any]) -> OwnPost:
+    """One of the account's own media, its caption as the text (where @mentions name people)."""
+    media_id = text_or_none(media.get("id"))
+    if media_id is None:
+        raise KeyError("media has no id")
+    if media.get("timestamp") is None:
+        raise KeyError(f"media {media_id} has no timestamp")
+    caption = media.get("caption") or ""
+    if not isinstance(caption, str):
+        raise TypeError(f"media {media_id} caption is not text")
+    return OwnPost(
+        external_id=media_id,
+        text=caption.strip(),
+        created_at=parse_time(media["timestamp"]),
+        url=text_or_none(media.get("permalink")),
+        title=post_title(caption),
     )
 
 
