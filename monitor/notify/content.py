@@ -102,7 +102,11 @@ def build_digest(
 
 def build_alert(records: Sequence[FlagRecord], presenter: Presenter, *, organisation: str, now: datetime) -> Message:
     items = tuple(presenter.item(record) for record in records)
-    if len(items) == 1:
+    if len(items) == 1 and items[0].kind == "post":
+        item = items[0]
+        subject = f"{item.severity.capitalize()}: our own post on {item.platform} needs you ({_plain(item.what)})"
+        headline = f"This post of ours on {item.platform} needs you now"
+    elif len(items) == 1:
         item = items[0]
         subject = f"{item.severity.capitalize()}: a comment on {item.platform} needs you ({_plain(item.what)})"
         headline = f"This comment on {item.platform} needs you now"

@@ -104,7 +104,7 @@ class Presenter:
             what=describe_categories(record.categories),
             account=record.account,
             platform=self.platform_name(record.account, record.platform),
-            author=one_line(record.author or "") or "someone",
+            author=one_line(record.author or "") or (record.account if record.kind == "post" else "someone"),
             when=local_time(record.written_at, self.zone),
             excerpt=excerpt(record.text, spans_of(record.reasons)),
             link=safe_link(record.permalink, hosts),

@@ -16,11 +16,13 @@ from monitor.app import App
 from monitor.cli import main
 from monitor.logging import configure as configure_logging
 from monitor.models import FlagEvent
+from monitor.notify import Notifier
 from monitor.notify.content import build_digest
 from monitor.notify.notifier import presenter_for
 from monitor.notify.records import load_flags
 from monitor.pipeline import Pipeline, PollOutcome
 from monitor.store import Store
+from tests.smtp import MailServer
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 HEADER = "name,permission,given,ends,withdrawn,also_known_as,role\n"
@@ -44,7 +46,7 @@ class Clock:
 class World:
     """A config with one file account of own posts and a consent register, in a temporary directory."""
 
-    def __init__(self, tmp_path: Path, register: str) -> None:
+    def __init__(self, tmp_path: Path, register: str, smtp_port: int = 2525) -> None:
         self.dir = tmp_path
         self.posts = tmp_path / "posts"
         self.posts.mkdir()
@@ -55,6 +57,12 @@ class World:
             "organisation": {"name": "Brightwater Care", "aliases": ["Brightwater"]},
             "database": {"url": "sqlite:///monitor.db"},
             "own_posts": {"consent_register": "consent.csv"},
+            "notify": {
+                "recipients": ["gm@brightwater.example"],
+                "sender": "monitor@brightwater.example",
+                "smtp": {"host": "127.0.0.1", "port": smtp_port, "security": "none", "timeout": 5},
+                "urgent_alerts": True,
+            },
             "accounts": [{"name": "page", "platform": "file", "path": "posts", "platform_label": "facebook"}],
         }
         self.settings = config.from_mapping(raw, tmp_path / "config.toml")
@@ -88,8 +96,8 @@ class World:
 def make_world(tmp_path: Path) -> Any:
     worlds: list[World] = []
 
-    def make(register: str = HEADER + MARGARET_NAMED) -> World:
-        world = World(tmp_path, register)
+    def make(register: str = HEADER + MARGARET_NAMED, smtp_port: int = 2525) -> World:
+        world = World(tmp_path, register, smtp_port)
         worlds.append(world)
         return world
 
@@ -310,3 +318,26 @@ def test_make_demo_writes_the_own_post_section_at_the_top(tmp_path: Path, capsys
     assert own < html.index("Urgent: please look today")
     assert "The post names Dorothy Evans, who withdrew their permission on 30 April 2026." in html
     assert "Open the post on Facebook" in html
+
+
+def test_an_urgent_own_post_is_sent_at_once_as_an_alert_about_our_post(
+    make_world: Any, smtp_server: MailServer
+) -> None:
+    world = make_world(smtp_port=smtp_server.port)
+    world.publish("p1", "Get well soon! NHS 943 476 5919", url="https://www.facebook.com/Brightwater/posts/1/")
+    world.poll()
+
+    report = Notifier(world.settings, world.store, world.clock).send_urgent_alerts()
+
+    assert report.sent == 1
+    (message,) = smtp_server.received
+    assert message["Subject"] == (
+        "Urgent: our own post on Facebook needs you (details that identify someone receiving care)"
+    )
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None
+    body = html.get_content()
+    assert "This post of ours on Facebook needs you now" in body
+    assert "The post contains an NHS number, which identifies the person it belongs to." in body
+    assert '<a href="https://www.facebook.com/Brightwater/posts/1/"' in body
+    assert "Open the post on Facebook" in body
