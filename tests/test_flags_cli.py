@@ -161,3 +161,17 @@ def test_digest_preview_then_send(run: object, factory: Factory, store: Store, t
     assert logged_after_preview == 0 and "nothing was sent" in out_preview
     assert out_sent.strip() == "Sent 1 message(s) covering 1 flag(s)"
     assert out_again.strip() == "No digest sent: nothing new to report"
+
+
+def test_l6_a_flags_export_only_the_owner_can_read(run: object, factory: Factory, tmp_path: Path) -> None:
+    import stat
+
+    factory.flag()
+    target = tmp_path / "flags.csv"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o644)
+
+    code, _, _ = run("flags", "export", "--csv", str(target))  # type: ignore[operator]
+
+    assert code == 0 and "I know where you all work" in target.read_text(encoding="utf-8")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

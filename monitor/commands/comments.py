@@ -146,5 +146,6 @@ def _destination(path: Path | None) -> Iterator[TextIO]:
         yield sys.stdout
         return
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # the mode above applies only to a new file
     with open(descriptor, "w", encoding="utf-8", newline="") as stream:
         yield stream

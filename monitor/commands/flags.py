@@ -14,6 +14,7 @@ from monitor.app import App
 from monitor.commands import add_command, config_option
 from monitor.notify.content import SEVERITIES
 from monitor.notify.export import csv_text
+from monitor.notify.files import write_private
 from monitor.notify.notifier import presenter_for
 from monitor.notify.present import Presenter, explanations, local_time, one_line, safe_link
 from monitor.notify.records import FlagRecord, load_flags
@@ -130,7 +131,7 @@ def export_flags(args: argparse.Namespace, app: App) -> int:
     if args.file is None:
         sys.stdout.write(text)
     else:
-        args.file.write_text(text, encoding="utf-8", newline="")
+        write_private(args.file, text.encode("utf-8"))
         print(f"{len(records)} flags written to {args.file}")
     return 0
 

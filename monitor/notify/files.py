@@ -19,7 +19,8 @@ class FileChannel:
         self.recipients = (str(directory),)
 
     def deliver(self, outgoing: Outgoing, recipient: str) -> None:
-        stem = f"{outgoing.date:%Y%m%d-%H%M%S}-{outgoing.message.kind}-{outgoing.message_id.strip('<>').split('@')[0]}"
+        unique = outgoing.message_id.strip("<>").split("@")[0].rpartition(".")[2][:16]
+        stem = f"{outgoing.date:%Y%m%d-%H%M%S}-{outgoing.message.kind}-{unique}"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             write_message_files(outgoing, self.directory / stem, sender=self.sender, recipient=recipient)
@@ -36,18 +37,21 @@ def write_message_files(outgoing: Outgoing, stem: Path, *, sender: str, recipien
         date=outgoing.date,
         attachment=outgoing.attachment,
     )
-    eml = _write(stem.with_suffix(".eml"), bytes(email))
-    html = _write(stem.with_suffix(".html"), render_html(outgoing.message).encode("utf-8"))
+    eml = write_private(stem.with_name(stem.name + ".eml"), bytes(email))
+    html = write_private(stem.with_name(stem.name + ".html"), render_html(outgoing.message).encode("utf-8"))
     return eml, html
 
 
 def write_html(outgoing: Outgoing, path: Path) -> Path:
-    return _write(path, render_html(outgoing.message).encode("utf-8"))
+    return write_private(path, render_html(outgoing.message).encode("utf-8"))
 
 
-def _write(path: Path, data: bytes) -> Path:
-    """Whole or not at all: a reader never sees half a file."""
+def write_private(path: Path, data: bytes) -> Path:
+    """Whole or not at all (a reader never sees half a file), and readable by the owner only: it holds comments."""
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a partial file left behind by a crash may have had another mode
+    with open(descriptor, "wb") as stream:
+        stream.write(data)
     os.replace(partial, path)
     return path

@@ -105,7 +105,8 @@ def test_a_subject_access_request_finds_the_authors_comments_on_every_platform(
     assert facebook["verdict"]["reasons"][0]["matched"] == ["left alone"]
     assert facebook["flag"]["status"] == "open"
     assert facebook["flag"]["events"] == [
-        {"at": "2026-11-20T09:00:00+00:00", "actor": "Pat Lee", "action": "resolved", "note": "Called the family"}
+        {"at": "2026-11-20T09:00:00+00:00", "actor": "monitor", "action": "opened", "note": "high"},
+        {"at": "2026-11-20T09:00:00+00:00", "actor": "Pat Lee", "action": "resolved", "note": "Called the family"},
     ]
     assert records[1]["verdict"] is None and records[1]["flag"] is None
     assert err.strip() == "exported 2 comments"
@@ -117,7 +118,10 @@ def test_csv_export_defuses_spreadsheet_formulas(app: App, stocked: Store, capsy
     assert [row["external_id"] for row in rows] == ["fb-1", "x-1"]
     assert rows[0]["flag_status"] == "open" and rows[0]["severity"] == "high"
     assert rows[0]["reasons"] == "An allegation: “left alone”."
-    assert rows[0]["flag_history"] == "2026-11-20T09:00:00+00:00 resolved by Pat Lee: Called the family"
+    assert rows[0]["flag_history"] == (
+        "2026-11-20T09:00:00+00:00 opened by monitor: high; "
+        "2026-11-20T09:00:00+00:00 resolved by Pat Lee: Called the family"
+    )
     assert rows[1]["text"] == '\'=HYPERLINK("https://bad.example")'
     assert rows[1]["flagged"] == ""
 
@@ -161,3 +165,14 @@ def test_purge_on_demand_reports_the_count(app: App, capsys: pytest.CaptureFixtu
 def test_purge_refuses_a_limit_that_is_not_a_positive_number_of_days(app: App, days: str) -> None:
     with pytest.raises(SystemExit):
         run(app, "purge", "--older-than", days)
+
+
+def test_l6_exporting_onto_an_existing_readable_file_makes_it_the_owners_only(
+    app: App, stocked: Store, tmp_path: Path
+) -> None:
+    target = tmp_path / "everything.jsonl"
+    target.write_text("", encoding="utf-8")
+    target.chmod(0o644)
+    assert run(app, "export", "--format", "jsonl", "--output", str(target)) == 0
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 4
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

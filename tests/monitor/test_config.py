@@ -222,13 +222,15 @@ def test_metrics_on_every_interface_gives_a_warning(tmp_path: Path, host: str) -
 def test_l3_a_database_that_cannot_be_reached_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from monitor.cli import main
+    from monitor import app, cli
     from tests.smtp import free_port
 
+    for module in (app, cli):  # keep the logging set up by other tests
+        monkeypatch.setattr(module, "configure_logging", lambda *args, **kwargs: None)
     monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
     url = f"postgresql+psycopg://monitor@127.0.0.1:{free_port()}/monitor?connect_timeout=2"
     path = write(tmp_path, f'[database]\nurl = "{url}"\n')
-    assert main(["health", "--config", str(path)]) == 1
+    assert cli.main(["health", "--config", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot open the database: database error: OperationalError:")
     assert "Traceback" not in err

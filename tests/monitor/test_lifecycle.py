@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
+from structlog.testing import capture_logs
 
 from connectors.base import Batch
 from monitor.models import Flag, FlagEvent
@@ -162,7 +163,8 @@ def test_h3_edit_into_threat_reopens_dismissed_flag_and_alerts(
     assert actions(store) == ["opened", "dismissed", "reopened"]
     smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none", "timeout": 5}
     settings = make_settings(tmp_path, smtp=smtp)
-    report = Notifier(settings, store, clock, sleep=lambda _: None).send_urgent_alerts()
+    with capture_logs():
+        report = Notifier(settings, store, clock, sleep=lambda _: None).send_urgent_alerts()
     assert report.sent == 1
     assert "I know where you all work" in smtp_server.received[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
@@ -175,7 +177,8 @@ def test_h3_threat_edited_harmless_is_resolved_with_an_event_and_reopens_with_an
     smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none", "timeout": 5}
     notifier = Notifier(make_settings(tmp_path, smtp=smtp), store, clock, sleep=lambda _: None)
     page.says("I know where you all work", URGENT)
-    assert notifier.send_urgent_alerts().sent == 1
+    with capture_logs():
+        assert notifier.send_urgent_alerts().sent == 1
 
     page.says("Lovely summer fair, thank you", HARMLESS)
     assert page.flag().status == "resolved"
@@ -184,7 +187,8 @@ def test_h3_threat_edited_harmless_is_resolved_with_an_event_and_reopens_with_an
 
     assert page.flag().status == "open"
     assert actions(store) == ["opened", "auto-resolved", "reopened"]
-    assert notifier.send_urgent_alerts().sent == 1  # told again: the reopened flag is news
+    with capture_logs():
+        assert notifier.send_urgent_alerts().sent == 1  # told again: the reopened flag is news
     assert len(smtp_server.received) == 2
 
 

@@ -76,3 +76,34 @@ def test_nothing_configured_means_nothing_sent_and_says_why(store: Store, factor
 
     assert notifier.send_urgent_alerts().skipped == "no recipients, webhooks or output directory configured"
     assert notifier.send_digest().skipped == "no recipients, webhooks or output directory configured"
+
+
+def test_m6_messages_written_in_the_same_second_each_keep_their_own_files(
+    store: Store, factory: Factory, clock: Clock
+) -> None:
+    for number in range(13):
+        factory.flag(f"I know where you all work, number {number}")
+    settings = make_settings(store_dir(store), recipients=[], output_dir="digests", alert_cap_per_hour=20)
+    notifier = Notifier(settings, store, clock)
+
+    report = notifier.send_urgent_alerts()
+
+    files = sorted((store_dir(store) / "digests").iterdir())
+    assert report.sent == 13
+    assert len([path for path in files if path.suffix == ".eml"]) == 13
+    assert len({path.stem for path in files}) == 13
+    ids = {
+        BytesParser(policy=policy.default).parsebytes(path.read_bytes())["Message-ID"]
+        for path in files
+        if path.suffix == ".eml"
+    }
+    assert all(path.stem.split("-")[-1] in str(ids) for path in files)
+
+
+def test_l6_output_dir_files_only_the_owner_can_read(store: Store, factory: Factory, clock: Clock) -> None:
+    import stat
+
+    factory.flag()
+    Notifier(make_settings(store_dir(store), recipients=[], output_dir="digests"), store, clock).send_digest()
+    files = list((store_dir(store) / "digests").iterdir())
+    assert files and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files)
