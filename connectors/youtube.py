@@ -18,6 +18,11 @@ when it appears, so it is not read either.
 Every request costs quota units; ``quota_units`` counts them. The daily quota
 resets at midnight Pacific time, which is when a ``quotaExceeded`` account is
 next polled.
+
+With ``own_posts`` on, each poll also reads the channel's newest uploads
+(``playlistItems.list`` on its uploads playlist: one request, one unit) and
+reports each video's title and description as one of the organisation's own
+posts.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from connectors.base import (
     Comment,
     Connector,
     OverlapMinutes,
+    OwnPost,
     classify_by_status,
     dig,
     html_to_text,
@@ -89,6 +95,8 @@ class YouTubeSettings(AccountSettings):
     lookback_days: int = Field(14, ge=1, le=365)
     reply_window_days: int = Field(7, ge=0, le=365)
     overlap_minutes: OverlapMinutes = 15
+    # Also read the channel's uploads and check their titles and descriptions as the organisation's own posts.
+    own_posts: bool = False
 
     @model_validator(mode="after")
     def _one_credential(self) -> YouTubeSettings:
@@ -138,6 +146,8 @@ class YouTubeConnector(Connector):
         return f"YouTube channel {title} ({self.settings.channel_id})"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        if self.settings.own_posts:
+            yield self._uploads()
         started = self.now()
         watermark = time_or_none(bookmark.get("since")) if bookmark else None
         cutoff = (
@@ -174,6 +184,18 @@ class YouTubeConnector(Connector):
             return
         since = poll.newest or cutoff
         yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts})
+
+    def _uploads(self) -> Batch:
+        """The channel's newest videos, from its uploads playlist (``UU`` in place of the channel id's ``UC``)."""
+        playlist = "UU" + self.settings.channel_id.removeprefix("UC")
+        params = {"part": "snippet", "playlistId": playlist, "maxResults": 50}
+        batch = Batch(comments=[])
+        for item in objects_of(items_of_body(self.http.get_json("playlistItems", params)), "video", batch):
+            try:
+                batch.posts.append(own_post_from_upload(item))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"video {dig(item, 'snippet', 'resourceId', 'videoId') or '?'}: {reason_of(exc)}")
+        return batch
 
     def _read_thread(self, thread: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
         thread_id = str(thread.get("id") or "?")
@@ -235,6 +257,30 @@ class ThreadContext:
     channel_id: str
     video_id: str | None
     thread_channel_id: str | None
+
+
+def own_post_from_upload(item: Mapping[str, Any]) -> OwnPost:
+    """One uploads-playlist item: the video's title and description."""
+    video_id = dig(item, "snippet", "resourceId", "videoId")
+    if not isinstance(video_id, str) or not video_id:
+        raise KeyError("playlist item has no videoId")
+    published = dig(item, "snippet", "publishedAt")
+    if not published:
+        raise KeyError(f"video {video_id} has no publishedAt")
+    title = str(dig(item, "snippet", "title") or "").strip()
+    description = str(dig(item, "snippet", "description") or "").strip()
+    return OwnPost(
+        external_id=video_id,
+        text="\n\n".join(part for part in (title, description) if part),
+        created_at=parse_time(published),
+        url=f"https://www.youtube.com/watch?v={video_id}",
+        title=title or None,
+    )
+
+
+def items_of_body(body: Any) -> list[Any]:
+    items = body.get("items") if isinstance(body, Mapping) else None
+    return items if isinstance(items, list) else []
 
 
 def thread_context(thread: Mapping[str, Any], channel_id: str) -> ThreadContext:
