@@ -14,10 +14,7 @@ instances never send the same alert or digest.
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import signal
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics
 from monitor.config import AccountConfig, Settings
+from monitor.instances import is_dead, new_instance_name
 from monitor.logging import get_logger
 from monitor.notify import Notifier
 from monitor.pipeline import Pipeline
@@ -55,7 +53,7 @@ class Service:
         self.app = app
         self.settings: Settings = app.settings
         self.store: Store = app.store
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.owner = owner or new_instance_name()
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
         self.pipeline = Pipeline(
@@ -217,6 +215,7 @@ class Service:
         if self.stop.is_set():
             return
         now = self.app.now()
+        self.release_dead_leases(now)
         self.store.acquire_lease(f"instance:{self.owner}", self.owner, self.lease_ttl, now)
         holders = self.store.lease_holders(now)
         instances = {owner for name, owner in holders.items() if name.startswith("instance:")} | {self.owner}
@@ -236,6 +235,13 @@ class Service:
             self.log.info("account handed over", account=name)
 
     # Leases
+
+    def release_dead_leases(self, now: datetime) -> None:
+        """Free at once the leases of instances on this host that were killed, rather than wait for them to expire."""
+        for owner in sorted(set(self.store.lease_holders(now).values())):
+            if is_dead(owner, self.owner):
+                for name in self.store.release_leases_of(owner):
+                    self.log.warning("lease of a stopped instance released", lease=name, owner=owner)
 
     def take_account(self, name: str) -> bool:
         """Hold the account's lease (for a poll on demand); False when a running instance holds it."""

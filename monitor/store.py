@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import delete, event, insert, or_, update
@@ -16,9 +18,21 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from connectors.base import Batch, encodable
 from connectors.base import Comment as FetchedComment
 from monitor import lifecycle
-from monitor.models import Account, Bookmark, Comment, Flag, FlagEvent, Lease, NotificationLog, Post, Verdict
+from monitor.models import (
+    Account,
+    Bookmark,
+    Comment,
+    Flag,
+    FlagEvent,
+    JobStatus,
+    Lease,
+    NotificationLog,
+    Post,
+    Verdict,
+)
 
 IN_CHUNK = 500
+HEALTH_PROBE = "health-probe"
 COMMENT_TEXT_FIELDS = (
     "external_id",
     "text",
@@ -152,6 +166,24 @@ class Store:
                 session.add(account)
                 session.commit()
 
+    def probe_write(self, now: datetime) -> None:
+        """Write and commit one small row; raises when the database cannot be written (a full disk)."""
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                update(JobStatus).where(col(JobStatus.name) == HEALTH_PROBE).values(last_run_at=now)
+            ).rowcount
+            if not taken:
+                connection.execute(insert(JobStatus).values(name=HEALTH_PROBE, last_run_at=now))
+
+    def free_bytes(self) -> int | None:
+        """Free space on the file system that holds a SQLite database; None for a server database."""
+        if not self.url.startswith("sqlite:///") or ":memory:" in self.url:
+            return None
+        try:
+            return shutil.disk_usage(Path(self.url.removeprefix("sqlite:///")).parent).free
+        except OSError:
+            return None
+
     def bookmark(self, account_id: int) -> dict[str, Any] | None:
         with self.session() as session:
             row = session.get(Bookmark, account_id)
@@ -187,6 +219,13 @@ class Store:
     def release_lease(self, name: str, owner: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.owner) == owner))
+
+    def release_leases_of(self, owner: str) -> list[str]:
+        """Free every lease ``owner`` holds (an instance known to have stopped); returns their names."""
+        with self.engine.begin() as connection:
+            names = [name for (name,) in connection.execute(select(Lease.name).where(col(Lease.owner) == owner))]
+            connection.execute(delete(Lease).where(col(Lease.owner) == owner))
+        return sorted(names)
 
     def lease_holders(self, now: datetime) -> dict[str, str]:
         """Unexpired leases: name → owner."""

@@ -1,14 +1,30 @@
-"""``monitor health``: exit non-zero when an account or the digest has been failing too long."""
+"""``monitor health``: exit non-zero, saying why, when the service is not doing its job.
+
+Unhealthy: an account failing too long, stopped by authentication, postponed
+beyond a day or no longer polled; a digest that failed or is overdue; an
+urgent flag not alerted; a database that cannot be written; a lease held by
+an instance that is no longer running.
+"""
 
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from monitor.app import App
 from monitor.commands import add_command
+from monitor.config import Settings
 from monitor.durations import parse_duration
+from monitor.instances import is_dead
 from monitor.models import Account, JobStatus
+from monitor.schedule import cron_trigger
+from monitor.store import Store, describe_error
+
+POSTPONED_TOO_LONG = timedelta(days=1)
+POLLS_MISSED = 3  # an account not polled for this many intervals (and at least --max-failing) has stalled
+ALERT_GRACE = timedelta(minutes=15)
+DIGEST_GRACE = timedelta(hours=1)
+MIN_FREE_BYTES = 20 * 1024 * 1024
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         commands,
         "health",
         health,
-        "report accounts or digests that have been failing; exit 1 when any has failed for too long",
+        "report what keeps the service from doing its job; exit 1 when anything does",
     )
     parser.add_argument(
         "--max-failing",
@@ -29,20 +45,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def health(args: argparse.Namespace, app: App) -> int:
     limit = parse_duration(args.max_failing)
     now = app.now()
-    enabled = {account.name for account in app.settings.accounts if account.enabled}
-    problems = [
-        problem
-        for account in app.store.accounts()
-        if account.name in enabled and (problem := account_problem(account, now, limit.total_seconds()))
-    ]
-    with app.store.session() as session:
-        digest = session.get(JobStatus, "digest")
-    if digest is not None and digest.last_error:
-        problems.append(f"the last digest failed: {digest.last_error}")
+    settings = app.settings
+    store = app.store
+    problems = storage_problems(store, now)
+    intervals = {account.name: account.poll_interval for account in settings.accounts if account.enabled}
+    for account in store.accounts():
+        if account.name in intervals:
+            stalled_after = max(limit, intervals[account.name] * POLLS_MISSED)
+            problems.extend(account_problems(account, now, limit, stalled_after))
+    problems.extend(digest_problems(store, settings, now))
+    problems.extend(alert_problems(app, now))
+    problems.extend(lease_problems(store, now))
     for problem in problems:
         print(f"unhealthy: {problem}")
     if not problems:
-        print(f"healthy: {len(enabled)} accounts")
+        print(f"healthy: {len(intervals)} accounts")
     return 1 if problems else 0
 
 
@@ -54,3 +71,68 @@ def account_problem(account: Account, now: datetime, max_failing_seconds: float)
         if failing_for > max_failing_seconds:
             return f"{account.name}: failing for {int(failing_for // 60)} minutes: {account.last_error}"
     return None
+
+
+def account_problems(account: Account, now: datetime, limit: timedelta, stalled_after: timedelta) -> list[str]:
+    found = []
+    if (problem := account_problem(account, now, limit.total_seconds())) is not None:
+        found.append(problem)
+    if account.not_before is not None and account.not_before - now > POSTPONED_TOO_LONG:
+        found.append(f"{account.name}: the platform postponed its polls until {account.not_before:%Y-%m-%d %H:%M} UTC")
+    elif account.status != "auth_failed" and account.last_attempt_at is not None:
+        quiet = now - account.last_attempt_at
+        postponed = account.not_before is not None and account.not_before > now
+        if quiet > stalled_after and not postponed:
+            found.append(f"{account.name}: no poll has started for {int(quiet.total_seconds() // 60)} minutes")
+    return found
+
+
+def digest_problems(store: Store, settings: Settings, now: datetime) -> list[str]:
+    with store.session() as session:
+        digest = session.get(JobStatus, "digest")
+    if digest is None:
+        return []
+    if digest.last_error:
+        return [f"the last digest failed: {digest.last_error}"]
+    if digest.last_ok_at is None:
+        return []
+    trigger = cron_trigger(settings.notify.digest_schedule, settings.organisation.zone)
+    due = trigger.get_next_fire_time(None, digest.last_ok_at + timedelta(seconds=1))
+    if due is not None and now - due > DIGEST_GRACE:
+        return [f"the digest due at {due:%Y-%m-%d %H:%M %Z} has not been sent"]
+    return []
+
+
+def alert_problems(app: App, now: datetime) -> list[str]:
+    from monitor.notify.notifier import Notifier
+
+    overdue = Notifier(app.settings, app.store, app.now).overdue_alerts(ALERT_GRACE)
+    found = []
+    for (channel, recipient), waiting in sorted(overdue.items()):
+        oldest = int((now - min(waiting)).total_seconds() // 60)
+        noun = "flag" if len(waiting) == 1 else "flags"
+        found.append(
+            f"{len(waiting)} urgent {noun} not alerted to {recipient} by {channel}; the oldest for {oldest} minutes"
+        )
+    return found
+
+
+def lease_problems(store: Store, now: datetime) -> list[str]:
+    return [
+        f"the lease {name} is held by {owner}, which is no longer running (it is freed when an instance starts,"
+        " or when it expires)"
+        for name, owner in sorted(store.lease_holders(now).items())
+        if is_dead(owner)
+    ]
+
+
+def storage_problems(store: Store, now: datetime) -> list[str]:
+    found = []
+    try:
+        store.probe_write(now)
+    except Exception as exc:  # any failure to write is the finding
+        found.append(f"the database cannot be written: {describe_error(exc)}")
+    free = store.free_bytes()
+    if free is not None and free < MIN_FREE_BYTES:
+        found.append(f"only {free // 1024} KB free beside the database; comments cannot be stored when it runs out")
+    return found

@@ -122,6 +122,23 @@ class Notifier:
             report.skipped = "nothing new to alert, or the hourly alert limit is used up"
         return report
 
+    def overdue_alerts(self, grace: timedelta) -> dict[tuple[str, str], list[datetime]]:
+        """Per (channel, recipient), since when each urgent flag due an alert longer than ``grace`` has waited."""
+        if not self.config.urgent_alerts or not self.channels:
+            return {}
+        now = self.now()
+        records = load_flags(self.store, severities=self.policy.alert_severities)
+        found: dict[tuple[str, str], list[datetime]] = {}
+        for channel, recipient in self._targets():
+            sent = log.sent_entries(self.store, channel.name, recipient)
+            for record in records:
+                waiting_since = record.reopened_at or record.flagged_at
+                if waiting_since is None or now - waiting_since <= grace:
+                    continue
+                if decide(record.facts, sent.get(record.flag_id), self.policy, now).action is Action.ALERT:
+                    found.setdefault((channel.name, recipient), []).append(waiting_since)
+        return found
+
     # Digests
 
     def send_digest(self) -> SendReport:

@@ -114,3 +114,74 @@ def test_health_reports_a_failed_digest(tmp_path: Path, capsys: pytest.CaptureFi
         session.commit()
     assert main(["health", "--config", str(config)]) == 1
     assert "unhealthy: the last digest failed: smtp.example.org refused the login (535)" in capsys.readouterr().out
+
+
+def dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def health_of(config: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str]:
+    code = main(["health", "--config", str(config), *extra])
+    return code, capsys.readouterr().out
+
+
+def test_health_fails_for_an_account_postponed_beyond_a_day_or_whose_polls_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHECK_FB_TOKEN", "EAAB-check-token-42")
+    config = write_config(tmp_path, facebook("throttled", "1") + facebook("hung", "2") + facebook("fine", "3"))
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    now = datetime.now(UTC)
+    ids = {name: store.ensure_account(name, "facebook").id for name in ("throttled", "hung", "fine")}
+    store.update_account(ids["throttled"], last_attempt_at=now, not_before=now + timedelta(days=400))  # type: ignore[arg-type]
+    three_hours_ago = now - timedelta(hours=3)
+    store.update_account(ids["hung"], last_attempt_at=three_hours_ago, last_success_at=three_hours_ago)  # type: ignore[arg-type]
+    store.update_account(ids["fine"], last_attempt_at=now - timedelta(minutes=2))  # type: ignore[arg-type]
+
+    code, out = health_of(config, capsys)
+
+    assert code == 1
+    assert "unhealthy: throttled: the platform postponed its polls until" in out
+    assert "unhealthy: hung: no poll has started for 180 minutes" in out
+    assert "fine" not in out
+
+
+def test_health_fails_for_an_urgent_flag_not_yet_alerted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.notify.factory import Factory
+
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite:///monitor.db"\n[notify]\nrecipients = ["gm@example.org"]\n')
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    written = datetime.now(UTC) - timedelta(minutes=40)
+    Factory(store).flag(written=written)
+
+    code, out = health_of(config, capsys)
+
+    assert code == 1
+    assert "unhealthy: 1 urgent flag not alerted to gm@example.org by email; the oldest for 40 minutes" in out
+
+
+def test_health_fails_for_a_lease_held_by_an_instance_that_is_gone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    config = write_config(tmp_path, "")
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    owner = f"{socket.gethostname()}:{dead_pid()}:abc123"
+    assert store.acquire_lease("notifier", owner, timedelta(minutes=15), datetime.now(UTC))
+
+    code, out = health_of(config, capsys)
+
+    assert code == 1
+    assert f"unhealthy: the lease notifier is held by {owner}, which is no longer running" in out

@@ -307,6 +307,7 @@ def test_a_refused_login_is_permanent_and_the_password_never_appears(
         "security": "none",
         "username": {"env": "TEST_SMTP_USER"},
         "password": {"env": "TEST_SMTP_PASSWORD"},
+        "allow_plaintext_auth": True,  # loopback
     }
     waits: list[float] = []
     settings = make_settings(store_dir(store), smtp=smtp, urgent_alerts=False)
