@@ -67,12 +67,12 @@ class App:
 
     @cached_property
     def own_posts(self) -> OwnPostChecker | None:
-        """The checks on the organisation's own posts, or None when [own_posts] enabled is false."""
+        """The checks on the organisation's own posts, or None when they are off (see OwnPostSettings.enabled)."""
         from monitor.filter.packs import shared_lists
         from monitor.ownposts import OwnPostChecker, read_names
 
         settings = self.settings
-        if not settings.own_posts.enabled:
+        if not settings.own_posts.active:
             return None
         protected_file = settings.filter.protected_names_file
         protected = read_names(settings.config_dir / protected_file) if protected_file else []

@@ -65,7 +65,8 @@ class OwnPostSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = True
+    # Unset: on when a consent register is configured. The register is what the main check needs.
+    enabled: bool | None = None
     # The consent register (CSV or TOML, see monitor.consent); relative paths are read beside the config.
     consent_register: str | None = None
     # A post whose VADER compound score is below this is not positive.
@@ -75,6 +76,10 @@ class OwnPostSettings(BaseModel):
     def severity_of(self, check: str) -> str:
         defaults = {"consent": "urgent", "identifying": "urgent", "tone": "medium", "personal": "high"}
         return self.severity.get(check, defaults[check])  # type: ignore[call-overload,no-any-return]
+
+    @property
+    def active(self) -> bool:
+        return self.enabled if self.enabled is not None else self.consent_register is not None
 
     def register_path(self, config_dir: Path) -> Path | None:
         return None if self.consent_register is None else config_dir / self.consent_register

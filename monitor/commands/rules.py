@@ -120,6 +120,8 @@ def stored_contexts(app: App) -> Iterator[tuple[Comment, CommentContext]]:
     comments = list(app.store.iter_comments())
     authors = {(c.platform, c.external_id): c.author_id for c in comments}
     for comment in comments:
+        if comment.kind != "comment":
+            continue  # the organisation's own posts have their own checks (monitor.ownposts)
         parent = authors.get((comment.platform, comment.parent_external_id)) if comment.parent_external_id else None
         yield (
             comment,

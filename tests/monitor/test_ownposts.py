@@ -341,3 +341,31 @@ def test_an_urgent_own_post_is_sent_at_once_as_an_alert_about_our_post(
     assert "The post contains an NHS number, which identifies the person it belongs to." in body
     assert '<a href="https://www.facebook.com/Brightwater/posts/1/"' in body
     assert "Open the post on Facebook" in body
+
+
+def test_without_a_register_own_posts_are_neither_stored_nor_checked_unless_switched_on(tmp_path: Path) -> None:
+    (tmp_path / "posts").mkdir()
+    record = {
+        "kind": "post",
+        "id": "p1",
+        "text": "Get well soon! NHS 943 476 5919",
+        "created_at": "2026-05-20T10:00:00Z",
+    }
+    (tmp_path / "posts" / "p1.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    account = {"name": "page", "platform": "file", "path": "posts"}
+    clock = Clock()
+    outcomes = {}
+    for switch in ({}, {"enabled": True}):
+        raw = {"database": {"url": f"sqlite:///{len(outcomes)}.db"}, "own_posts": switch, "accounts": [account]}
+        settings = config.from_mapping(raw, tmp_path / "config.toml")
+        app = App(tmp_path / "config.toml", now=clock, settings=settings)
+        try:
+            pipeline = Pipeline(app.store, app.classifier, app.connector, clock, own_posts=app.own_posts)
+            outcomes[bool(switch)] = (app.own_posts is None, pipeline.poll(settings.accounts[0]), load_flags(app.store))
+        finally:
+            app.close()
+
+    off, on = outcomes[False], outcomes[True]
+    assert off[0] is True and off[1].own_posts_checked == 0 and off[2] == []
+    assert on[0] is False and on[1].own_posts_checked == 1
+    assert [flag.categories for flag in on[2]] == [("own-post-identifying",)]
