@@ -10,9 +10,10 @@ class ConfigError(Exception):
 class NotifyError(Exception):
     """A notification could not be delivered."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, too_large: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.too_large = too_large  # the far end refused the message's size; a smaller one may go
 
 
 class StoreError(Exception):

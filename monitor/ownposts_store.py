@@ -27,20 +27,22 @@ def row_id(post: OwnPost) -> str:
     return ID_PREFIX + post.external_id
 
 
-def save_own_posts(session: Session, account_id: int, platform: str, posts: Sequence[OwnPost], now: datetime) -> int:
+def save_own_posts(
+    session: Session, account_id: int, platform: str, posts: Sequence[OwnPost], now: datetime, *, refuses_nul: bool
+) -> int:
     """Upsert the posts (and their Post rows) in the caller's transaction; the number new or changed."""
     changed = 0
     for post in posts:
-        text = storable_text(post.text)
-        tagged = [storable_text(tag) for tag in post.tagged] or None
-        media = [storable_text(caption) for caption in post.media_text] or None
+        text = storable_text(post.text, refuses_nul)
+        tagged = [storable_text(tag, refuses_nul) for tag in post.tagged] or None
+        media = [storable_text(caption, refuses_nul) for caption in post.media_text] or None
         post_row = session.exec(
             select(Post).where(Post.account_id == account_id, Post.external_id == post.external_id)
         ).first()
         if post_row is None:
             post_row = Post(account_id=account_id, external_id=post.external_id)
         post_row.url = post.url or post_row.url
-        post_row.title = storable_text(post.title) if post.title else post_row.title
+        post_row.title = storable_text(post.title, refuses_nul) if post.title else post_row.title
         session.add(post_row)
         session.flush()
         row = session.exec(

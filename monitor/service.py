@@ -27,6 +27,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import DBAPIError
 
 from monitor import metrics
 from monitor.config import AccountConfig, Settings
@@ -36,7 +37,8 @@ from monitor.notify import Notifier
 from monitor.pipeline import Pipeline
 from monitor.retention import purge_comment_text
 from monitor.schedule import cron_trigger
-from monitor.store import Store
+from monitor.secrets import redact
+from monitor.store import Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.app import App
@@ -62,6 +64,7 @@ class Service:
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop)
         self.sending = threading.Lock()
         self.alerts_wanted = threading.Event()  # a poll stored something since the last alerts step
+        self.storage_failing = False
         self.accounts = {a.name: a for a in self.settings.accounts if a.enabled}
         self.held: set[str] = set()
         self.polling: set[str] = set()
@@ -140,7 +143,34 @@ class Service:
 
     # Jobs
 
+    @contextmanager
+    def _job(self, name: str) -> Iterator[None]:
+        """Run one job's step; a failure is logged as one redacted line, and a database that refuses
+        writes is reported once when it starts and once when it ends."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if not self.storage_failing:
+                self.storage_failing = True
+                self.log.error(
+                    "the database cannot be written",
+                    job=name,
+                    error=redact(describe_error(exc)),
+                    hint="comments stay on the platform and are stored, classified and sent once it can",
+                )
+            return
+        except Exception as exc:  # a bug: this job's step fails, the service goes on
+            self.log.error("job failed", job=name, error=redact(describe_error(exc)))
+            return
+        if self.storage_failing and name.startswith("poll"):
+            self.storage_failing = False
+            self.log.info("the database can be written again", job=name)
+
     def poll_job(self, account: AccountConfig) -> None:
+        with self._job(f"poll {account.name}"):
+            self._poll(account)
+
+    def _poll(self, account: AccountConfig) -> None:
         if self.stop.is_set() or not self._renew(account.name):
             return
         with self.polling_lock:
@@ -192,6 +222,10 @@ class Service:
             self.log.error("urgent alert not delivered", error=failure)
 
     def digest_job(self) -> None:
+        with self._job("digest"):
+            self._digest()
+
+    def _digest(self) -> None:
         with self.notifier_lease() as ours:
             if not ours:
                 return
@@ -200,6 +234,10 @@ class Service:
             self.log.error("digest not delivered", error=failure)
 
     def retention_job(self) -> None:
+        with self._job("retention"):
+            self._retention()
+
+    def _retention(self) -> None:
         days = self.settings.retention.comment_text_days
         if days is None:
             return
@@ -211,6 +249,10 @@ class Service:
             self.log.info("comment text removed under the retention setting", comments=purged, days=days)
 
     def heartbeat_job(self) -> None:
+        with self._job("heartbeat"):
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
         """Renew this instance's leases, and take up its fair share of the accounts."""
         if self.stop.is_set():
             return

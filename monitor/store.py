@@ -33,6 +33,7 @@ from monitor.models import (
 
 IN_CHUNK = 500
 HEALTH_PROBE = "health-probe"
+REPLACEMENT = "\ufffd"
 COMMENT_TEXT_FIELDS = (
     "external_id",
     "text",
@@ -107,6 +108,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # PostgreSQL refuses NUL in text (SQLite keeps it, and so keeps a comment exactly as written).
+        self.refuses_nul = self.engine.dialect.name == "postgresql"
 
     def create_schema(self) -> None:
         """Bring the database to the current schema (migrations; a new database is created)."""
@@ -175,14 +178,15 @@ class Store:
             if not taken:
                 connection.execute(insert(JobStatus).values(name=HEALTH_PROBE, last_run_at=now))
 
-    def free_bytes(self) -> int | None:
-        """Free space on the file system that holds a SQLite database; None for a server database."""
+    def disk_space(self) -> tuple[int, int] | None:
+        """(free, total) bytes of the file system that holds a SQLite database; None for a server database."""
         if not self.url.startswith("sqlite:///") or ":memory:" in self.url:
             return None
         try:
-            return shutil.disk_usage(Path(self.url.removeprefix("sqlite:///")).parent).free
+            usage = shutil.disk_usage(Path(self.url.removeprefix("sqlite:///")).parent)
         except OSError:
             return None
+        return usage.free, usage.total
 
     def bookmark(self, account_id: int) -> dict[str, Any] | None:
         with self.session() as session:
@@ -237,7 +241,8 @@ class Store:
 
     def save_batch(self, account_id: int, platform: str, batch: Batch, now: datetime) -> SaveResult:
         """Upsert the batch's comments and posts, and move the bookmark, in one transaction."""
-        incoming = {comment.external_id: comment for comment in map(_storable_comment, batch.comments)}
+        storable = [_storable_comment(comment, self.refuses_nul) for comment in batch.comments]
+        incoming = {comment.external_id: comment for comment in storable}
         edited = 0
         with self.session() as session:
             posts = self._upsert_posts(session, account_id, incoming.values())
@@ -257,9 +262,9 @@ class Store:
             if batch.posts:
                 from monitor.ownposts_store import save_own_posts
 
-                save_own_posts(session, account_id, platform, batch.posts, now)
+                save_own_posts(session, account_id, platform, batch.posts, now, refuses_nul=self.refuses_nul)
             if batch.bookmark is not None:
-                self._set_bookmark(session, account_id, _storable(batch.bookmark), now)
+                self._set_bookmark(session, account_id, _storable(batch.bookmark, self.refuses_nul), now)
             session.commit()
         return SaveResult(new=new, edited=edited, unchanged=len(incoming) - new - edited)
 
@@ -494,27 +499,29 @@ class Store:
             return list(session.exec(query))
 
 
-def storable_text(value: str) -> str:
-    """Text every database accepts: PostgreSQL refuses NUL, and UTF-8 has no lone surrogates."""
-    return encodable(value.replace("\x00", "")) if "\x00" in value or not value.isascii() else value
+def storable_text(value: str, refuses_nul: bool) -> str:
+    """Text the database accepts: no lone surrogates (UTF-8 has none), and U+FFFD for NUL where it is refused."""
+    if refuses_nul and "\x00" in value:
+        value = value.replace("\x00", REPLACEMENT)
+    return value if value.isascii() else encodable(value)
 
 
-def _storable_comment(comment: FetchedComment) -> FetchedComment:
+def _storable_comment(comment: FetchedComment, refuses_nul: bool) -> FetchedComment:
     changes = {
-        name: storable_text(value)
+        name: cleaned
         for name in COMMENT_TEXT_FIELDS
-        if isinstance(value := getattr(comment, name), str) and storable_text(value) != value
+        if isinstance(value := getattr(comment, name), str) and (cleaned := storable_text(value, refuses_nul)) != value
     }
     return replace(comment, **changes) if changes else comment
 
 
-def _storable(value: Any) -> Any:
+def _storable(value: Any, refuses_nul: bool) -> Any:
     if isinstance(value, str):
-        return storable_text(value)
+        return storable_text(value, refuses_nul)
     if isinstance(value, dict):
-        return {_storable(key): _storable(item) for key, item in value.items()}
+        return {_storable(key, refuses_nul): _storable(item, refuses_nul) for key, item in value.items()}
     if isinstance(value, list):
-        return [_storable(item) for item in value]
+        return [_storable(item, refuses_nul) for item in value]
     return value
 
 

@@ -24,7 +24,8 @@ POSTPONED_TOO_LONG = timedelta(days=1)
 POLLS_MISSED = 3  # an account not polled for this many intervals (and at least --max-failing) has stalled
 ALERT_GRACE = timedelta(minutes=15)
 DIGEST_GRACE = timedelta(hours=1)
-MIN_FREE_BYTES = 20 * 1024 * 1024
+LOW_SPACE_BYTES = 20 * 1024 * 1024  # below this and below LOW_SPACE_SHARE of the disk, space is running out
+LOW_SPACE_SHARE = 0.05
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -132,7 +133,7 @@ def storage_problems(store: Store, now: datetime) -> list[str]:
         store.probe_write(now)
     except Exception as exc:  # any failure to write is the finding
         found.append(f"the database cannot be written: {describe_error(exc)}")
-    free = store.free_bytes()
-    if free is not None and free < MIN_FREE_BYTES:
-        found.append(f"only {free // 1024} KB free beside the database; comments cannot be stored when it runs out")
+    space = store.disk_space()
+    if space is not None and space[0] < min(LOW_SPACE_BYTES, space[1] * LOW_SPACE_SHARE):
+        found.append(f"only {space[0] // 1024} KB free beside the database; comments cannot be stored when it runs out")
     return found

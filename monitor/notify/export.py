@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from monitor.notify.present import Presenter, explanations, safe_link
+from monitor.notify.present import Presenter, bounded, explanations, safe_link
 from monitor.notify.records import FlagRecord
 
 COLUMNS = (
@@ -25,9 +25,12 @@ COLUMNS = (
     "resolution",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_CHARS = 2000  # of a comment, in an attachment
+COMPACT_TEXT_CHARS = 100  # when the server refused the full attachment's size
+FIELD_CHARS = 300  # author, post, reasons, resolution
 
 
-def csv_text(records: Iterable[FlagRecord], presenter: Presenter) -> str:
+def csv_text(records: Iterable[FlagRecord], presenter: Presenter, *, text_chars: int = TEXT_CHARS) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -46,13 +49,13 @@ def csv_text(records: Iterable[FlagRecord], presenter: Presenter) -> str:
                 " ".join(record.categories),
                 record.account,
                 platform,
-                record.post_title or "",
-                record.author or "",
+                bounded(record.post_title or "", FIELD_CHARS),
+                bounded(record.author or "", FIELD_CHARS),
                 record.written_at.astimezone(presenter.zone).isoformat(timespec="minutes"),
-                record.text,
-                " ".join(explanations(record.reasons)),
+                bounded(record.text, text_chars),
+                bounded(" ".join(explanations(record.reasons)), FIELD_CHARS),
                 safe_link(record.permalink, hosts) or "",
-                record.resolution or "",
+                bounded(record.resolution or "", FIELD_CHARS),
             )
         )
     return buffer.getvalue()

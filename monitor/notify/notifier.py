@@ -23,7 +23,7 @@ from monitor.notify import log
 from monitor.notify.channels import Channel, Outgoing
 from monitor.notify.content import Message, build_alert, build_digest
 from monitor.notify.decision import Action, Policy, Sent, decide, plan_alerts
-from monitor.notify.export import csv_text
+from monitor.notify.export import COMPACT_TEXT_CHARS, TEXT_CHARS, csv_text
 from monitor.notify.files import FileChannel, write_html, write_message_files
 from monitor.notify.present import Presenter, account_hosts
 from monitor.notify.records import FlagRecord, load_flags
@@ -85,6 +85,7 @@ class Notifier:
         self.channels = list(channels) if channels is not None else channels_for(settings, http, self.stop)
         self.log = get_logger(component="notify")
         self._failing: dict[tuple[str, str], str] = {}
+        self._too_large = False  # the last delivery failed on the message's size
 
     @property
     def organisation(self) -> str:
@@ -224,6 +225,16 @@ class Notifier:
     def _send(self, channel: Channel, recipient: str, plan: _Plan, now: datetime, report: SendReport) -> bool:
         outgoing = self._outgoing(plan, recipient, now)
         failure = self._deliver(channel, recipient, outgoing)
+        if failure is not None and self._too_large and outgoing.attachment is not None:
+            smaller = self._outgoing(plan, recipient, now, text_chars=COMPACT_TEXT_CHARS)
+            self.log.warning(
+                "message too large for the server; sending one with shorter comment texts",
+                channel=channel.name,
+                recipient=recipient,
+                bytes_refused=len(outgoing.attachment),
+            )
+            outgoing = smaller
+            failure = self._deliver(channel, recipient, outgoing)
         if failure is not None:
             report.failures.append(failure)
             return False
@@ -242,21 +253,23 @@ class Notifier:
         )
         return True
 
-    def _outgoing(self, plan: _Plan, recipient: str, now: datetime) -> Outgoing:
+    def _outgoing(self, plan: _Plan, recipient: str, now: datetime, text_chars: int = TEXT_CHARS) -> Outgoing:
         message = plan.message
         marks = plan.marks if plan.kinds else [(int(now.timestamp()) // 86400, 0)]
         message_id = stable_message_id(message.kind, recipient, marks, self.config.sender)
-        attachment = csv_text(message.records, self.presenter) if message.not_shown else None
+        attachment = csv_text(message.records, self.presenter, text_chars=text_chars) if message.not_shown else None
         return Outgoing(message=message, message_id=message_id, date=now, attachment=attachment)
 
     def _deliver(self, channel: Channel, recipient: str, outgoing: Outgoing) -> str | None:
         """Deliver with retries. Returns None once accepted, else what went wrong."""
         attempts = self.config.retry_attempts
         backoff = self.config.retry_backoff.total_seconds()
+        self._too_large = False
         for attempt in range(1, attempts + 1):
             try:
                 channel.deliver(outgoing, recipient)
             except NotifyError as exc:
+                self._too_large = exc.too_large
                 if exc.permanent or attempt == attempts:
                     return self._failed(channel, recipient, exc, attempt)
                 self.sleep(backoff * 2 ** (attempt - 1))

@@ -56,6 +56,9 @@ CATEGORY_WORDS = {
     "own-post-personal": "a personal remark on the organisation's account",
 }
 
+AUTHOR_CHARS = 80
+REASON_CHARS = 300
+MAX_REASONS = 5
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
 _NOT_IN_URLS = re.compile(r'[\s<>"`{}|\\^\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]')
@@ -104,15 +107,16 @@ class Presenter:
             what=describe_categories(record.categories),
             account=record.account,
             platform=self.platform_name(record.account, record.platform),
-            author=one_line(record.author or "") or (record.account if record.kind == "post" else "someone"),
+            author=bounded(one_line(record.author or ""), AUTHOR_CHARS)
+            or (record.account if record.kind == "post" else "someone"),
             when=local_time(record.written_at, self.zone),
             excerpt=excerpt(record.text, spans_of(record.reasons)),
             link=safe_link(record.permalink, hosts),
-            reasons=explanations(record.reasons),
+            reasons=tuple(bounded(reason, REASON_CHARS) for reason in explanations(record.reasons)[:MAX_REASONS]),
             tone=tone(record.sentiment),
             post_title=one_line(record.post_title or "")[:120] or "a post",
             post_link=safe_link(record.post_url, hosts),
-            resolution=record.resolution,
+            resolution=bounded(record.resolution, REASON_CHARS) if record.resolution else None,
             kind=record.kind,
         )
 
@@ -149,6 +153,11 @@ def safe_link(url: str | None, hosts: frozenset[str]) -> str | None:
     if hosts != ANY_HTTPS_HOST and not any(host == allowed or host.endswith("." + allowed) for allowed in hosts):
         return None
     return url
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def one_line(text: str) -> str:

@@ -21,7 +21,9 @@ from monitor.notify.render import email_message
 from monitor.notify.settings import SmtpSettings
 from monitor.secrets import redact
 
+SIZE_REFUSED = 552  # "requested mail action aborted: exceeded storage allocation", the size limit
 WATCH_INTERVAL = 0.2  # how often the watch looks at the clock and the stop request
+STOP_GRACE = 5.0  # seconds a conversation under way may still take once the service is stopping
 
 
 def new_client(settings: SmtpSettings) -> smtplib.SMTP:
@@ -38,7 +40,8 @@ def open_conversation(client: smtplib.SMTP, settings: SmtpSettings) -> None:
 
 
 class _Watch:
-    """Cuts the client's connection once the deadline passes or ``stop`` is set; ``.cut`` says which, if any."""
+    """Cuts the client's connection once the deadline passes, or STOP_GRACE after ``stop`` is set (a message
+    on the wire may still be accepted and recorded); ``.cut`` says which, if either."""
 
     def __init__(self, client: smtplib.SMTP, seconds: float, stop: threading.Event) -> None:
         self.client = client
@@ -48,13 +51,14 @@ class _Watch:
         self.cut: str | None = None
 
     def run(self) -> None:
+        stopping = False
         while not self.done.wait(WATCH_INTERVAL):
-            if self.stop.is_set():
-                self.cut = "the service is stopping"
-            elif time.monotonic() >= self.ends:
-                self.cut = "deadline"
-            else:
+            if self.stop.is_set() and not stopping:
+                stopping = True
+                self.ends = min(self.ends, time.monotonic() + STOP_GRACE)
+            if time.monotonic() < self.ends:
                 continue
+            self.cut = "the service is stopping" if stopping else "deadline"
             sock = getattr(self.client, "sock", None)
             if sock is not None:
                 with contextlib.suppress(OSError):
@@ -140,6 +144,12 @@ def classify(exc: BaseException, where: str, recipient: str) -> NotifyError:
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return NotifyError(f"{where}: {_text(str(exc))}; check [notify.smtp] security", permanent=True)
     if isinstance(exc, smtplib.SMTPResponseException):
+        if exc.smtp_code == SIZE_REFUSED:
+            return NotifyError(
+                f"{where}: the server refused the message's size ({exc.smtp_code} {_text(exc.smtp_error)})",
+                permanent=True,
+                too_large=True,
+            )
         what = "refused the sender" if isinstance(exc, smtplib.SMTPSenderRefused) else "answered"
         return NotifyError(
             f"{where}: the server {what} {exc.smtp_code} {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500

@@ -185,3 +185,24 @@ def test_health_fails_for_a_lease_held_by_an_instance_that_is_gone(
 
     assert code == 1
     assert f"unhealthy: the lease notifier is held by {owner}, which is no longer running" in out
+
+
+def test_health_fails_for_a_digest_overdue_by_more_than_an_hour(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.models import JobStatus
+
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "sqlite:///monitor.db"\n[organisation]\ntimezone = "UTC"\n')
+    store = Store(f"sqlite:///{tmp_path / 'monitor.db'}")
+    store.create_schema()
+    last = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    with store.session() as session:
+        session.add(JobStatus(name="digest", last_run_at=last, last_ok_at=last))
+        session.commit()
+
+    code, out = health_of(config, capsys)
+
+    due = last + timedelta(days=1)
+    assert code == 1
+    assert f"unhealthy: the digest due at {due:%Y-%m-%d} 08:00 UTC has not been sent" in out

@@ -167,3 +167,22 @@ def test_h8_a_poll_never_waits_for_a_slow_send_and_its_alerts_still_go_out(tmp_p
 
     assert waited < 1.0, f"the poll waited {waited:.1f}s for another thread's send"
     assert len(sends) == 2, "the alerts of the second poll were sent by the thread already sending"
+
+
+def test_a_crashed_job_is_one_redacted_log_line_and_the_service_goes_on(tmp_path: Path, clock: Clock) -> None:
+    from structlog.testing import capture_logs
+
+    from monitor.secrets import Secret
+
+    token = Secret("EAAB-crash-sentinel-5150", "test")
+    svc = service(tmp_path, clock, "only", accounts=1)
+
+    def crash(_account: object) -> None:
+        raise RuntimeError(f"unexpected payload for token {token.reveal()}")
+
+    svc.pipeline.poll = crash  # type: ignore[assignment, method-assign]
+    with capture_logs() as logs:
+        svc.poll_job(svc.accounts["account-0"])
+    (line,) = [entry for entry in logs if entry["event"] == "job failed"]
+    assert line["job"] == "poll account-0"
+    assert line["error"] == "RuntimeError: unexpected payload for token [REDACTED]"
