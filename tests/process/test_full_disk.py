@@ -84,7 +84,7 @@ def test_m8_a_full_disk_is_reported_and_nothing_is_lost_when_space_returns(
     wait_until(lambda: deliveries(mail, "alert"), 60, "the urgent alert once there is space")
     classified = set(database.column("SELECT external_id FROM comment WHERE classified_at IS NOT NULL"))
     assert classified == {first, *later}
-    assert process.events("the database can be written again")
+    wait_until(lambda: process.events("the database can be written again"), 20, "the recovery to be logged")
     assert launcher.run(config, "health").returncode == 0
     process.send(signal.SIGTERM)
     assert process.wait_exit(15) == 0
