@@ -161,6 +161,7 @@ class OwnPostChecker:
         self.protected = tuple(name.strip() for name in protected_names if name.strip())
         self.organisation = frozenset(fold(name) for name in organisation_names)
         self.register_path = register_path
+        self.register_error: str | None = None  # the last problem reading it, logged once until it changes
 
     def load_register(self) -> ConsentRegister | None:
         return None if self.register_path is None else load_register(self.register_path)

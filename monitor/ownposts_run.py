@@ -15,9 +15,6 @@ from monitor.store import Store
 if TYPE_CHECKING:
     from monitor.pipeline import PollOutcome
 
-_last_register_error: dict[str, str | None] = {"message": None}
-
-
 def check_own_posts(
     checker: OwnPostChecker,
     store: Store,
@@ -35,13 +32,13 @@ def check_own_posts(
     try:
         register = checker.load_register()
     except ConsentRegisterError as exc:
-        if _last_register_error["message"] != str(exc):
+        if checker.register_error != str(exc):
             log.error("consent register unreadable; own posts are not checked until it is fixed", error=str(exc))
-        _last_register_error["message"] = str(exc)
+        checker.register_error = str(exc)
         return 0
-    if _last_register_error["message"] is not None:
+    if checker.register_error is not None:
         log.info("consent register readable again")
-        _last_register_error["message"] = None
+        checker.register_error = None
     day = checker.today(now)
     if register is not None:
         queued = recheck_if_register_changed(store, register.fingerprint(day), now)

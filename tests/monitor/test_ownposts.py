@@ -269,6 +269,13 @@ def test_an_unreadable_register_stops_the_checks_and_keeps_the_flags(make_world:
     assert len(errors) == 1
     assert "row 2, column 'given'" in errors[0]["error"]
 
+    world.register.write_text(HEADER + "Margaret Jones,named,2026-03-02,,,,service user\n")
+    with capture_logs() as logs:
+        fixed = world.poll()
+    assert fixed.own_posts_checked == 1
+    assert world.open_flags() == []  # the consent flag closes once the register allows the name
+    assert "consent register readable again" in [entry["event"] for entry in logs]
+
 
 def test_the_digest_shows_own_posts_first_in_their_own_section(make_world: Any) -> None:
     world = make_world()
