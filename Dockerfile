@@ -3,33 +3,29 @@
 #   docker run -d --name care-monitor \
 #     -v "$PWD/config:/config:ro" -v care-monitor-data:/data \
 #     -e FACEBOOK_PAGE_TOKEN=... -e SMTP_PASSWORD=... care-monitor
-FROM python:3.11-slim AS build
-# The filter's per-comment code is compiled (Cython), so the wheel is built where a C compiler is.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc libc6-dev \
-    && rm -rf /var/lib/apt/lists/*
-WORKDIR /src
-COPY pyproject.toml README.md ./
-COPY monitor ./monitor
-COPY connectors ./connectors
-RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgres]'
-
+# or `docker compose up -d` with compose.yaml. A relative database path or output_dir in the config
+# lands in /data ($STATE_DIRECTORY); MONITOR_DATABASE_URL, when you set it, overrides [database] url.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     MONITOR_CONFIG=/config/config.toml \
-    MONITOR_DATABASE_URL=sqlite:////data/monitor.db
+    STATE_DIRECTORY=/data
 
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --no-index --find-links=/wheels 'care-moderation-monitor[postgres]' \
-    && rm -rf /wheels \
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY monitor ./monitor
+COPY connectors ./connectors
+# The project itself, from this source tree; its dependencies' ranges are in pyproject.toml.
+# hadolint ignore=DL3013
+RUN pip install --no-cache-dir '.[postgres]' \
+    && rm -rf /src \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin monitor \
     && mkdir -p /data /config \
     && chown monitor /data
 
-USER monitor
+USER 10001
 WORKDIR /data
 VOLUME ["/config", "/data"]
 

@@ -6,8 +6,7 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test lint bench clean
 
-# The compiled parts of the filter (.pyx, .pxd) are rebuilt by the install when they change.
-$(BIN)/monitor: pyproject.toml $(wildcard monitor/filter/*.pyx monitor/filter/*.pxd)
+$(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -18,6 +17,7 @@ demo: $(BIN)/monitor
 
 test: $(BIN)/monitor
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(BIN)/monitor

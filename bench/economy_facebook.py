@@ -39,7 +39,7 @@ class FakePage:
 
     def register(self, rsps: responses.RequestsMock) -> None:
         rsps.add_callback(
-            responses.GET, re.compile(rf"{re.escape(BASE)}/{VERSION}/{PAGE_ID}/posts(\?.*)?$"), self.posts_page
+            responses.GET, re.compile(rf"{re.escape(BASE)}/{VERSION}/{PAGE_ID}/feed(\?.*)?$"), self.posts_page
         )
         rsps.add_callback(
             responses.GET, re.compile(rf"{re.escape(BASE)}/{VERSION}/(\d+_\d+)/comments(\?.*)?$"), self.edge_page
@@ -56,7 +56,7 @@ class FakePage:
             following = {key: value for key, value in query.items() if key != "after"}
             body["paging"] = {
                 "cursors": {"before": str(offset), "after": str(offset + limit)},
-                "next": f"{BASE}/{VERSION}/{PAGE_ID}/posts?{urlencode({**following, 'after': offset + limit})}",
+                "next": f"{BASE}/{VERSION}/{PAGE_ID}/feed?{urlencode({**following, 'after': offset + limit})}",
             }
         return 200, {}, json.dumps(body)
 

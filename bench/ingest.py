@@ -106,7 +106,7 @@ class Stopwatch:
 
 
 class TimedClassifier:
-    """The classifier with its classify_many() timed (a compiled class's methods cannot be replaced in place)."""
+    """The classifier with its classify_many() timed, as a wrapper that leaves the classifier as it is."""
 
     def __init__(self, classifier: Classifier, stopwatch: Stopwatch) -> None:
         self.classified = 0

@@ -12,14 +12,15 @@ from __future__ import annotations
 import html
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, ClassVar, Literal
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectors.credentials import CredentialExpiry, CredentialStore, MemoryCredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient, describe, retry_after_seconds
 
@@ -47,6 +48,10 @@ class Comment:
             raise ValueError("Comment.created_at must be a timezone-aware datetime")
         if self.edited_at is not None and not isinstance(self.edited_at, datetime):
             raise TypeError(f"Comment.edited_at is {_kind_of(self.edited_at)}, not a time")
+        for name in ("created_at", "edited_at"):
+            moment = getattr(self, name)
+            if moment is not None and not in_range(moment):
+                raise ValueError(f"{name} {moment.isoformat()} is out of range")
         for name in _TEXT_FIELDS:
             value = getattr(self, name)
             if isinstance(value, str):
@@ -54,6 +59,48 @@ class Comment:
                     object.__setattr__(self, name, encodable(value))
             elif value is not None or name in _REQUIRED_TEXT:
                 raise TypeError(f"Comment.{name} is {_kind_of(value)}, not text")
+
+
+# Times a comment can carry. Outside them a record is refused here, at the edge, so that nothing
+# downstream (local times in any zone, date arithmetic, the digest) meets a year it cannot show.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime) -> bool:
+    return EARLIEST_TIME <= moment < LATEST_TIME
+
+
+def later_than_start(moment: datetime, started: datetime) -> bool:
+    """True for a time after the poll began: the platform's clock, or the record, is wrong.
+
+    Such a comment is stored, but no watermark moves to its time, or every
+    comment made before then would be behind the watermark and never read.
+    """
+    return moment > started
+
+
+def future_note(what: str, moment: datetime) -> str:
+    return f"{what} is dated {moment.isoformat()}, after this poll began; stored, and the bookmark not moved to it"
+
+
+def trusted_watermark(watermark: datetime | None, started: datetime, notes: list[str]) -> datetime | None:
+    """A stored watermark, unless it lies after the poll's start (written before future times were held back).
+
+    Such a watermark would hide every comment until that date, so it is dropped
+    (and noted) and the poll reads back its whole lookback instead.
+    """
+    if watermark is None or not later_than_start(watermark, started):
+        return watermark
+    notes.append(f"the stored bookmark {watermark.isoformat()} is in the future; read again from the lookback")
+    return None
+
+
+def advance(newest: datetime | None, moment: datetime, started: datetime) -> datetime | None:
+    """The watermark after reading a comment at ``moment``: the later of the two, but never past the poll's start."""
+    if later_than_start(moment, started):
+        return newest
+    return moment if newest is None or moment > newest else newest
 
 
 _REQUIRED_TEXT = ("external_id", "text")
@@ -116,12 +163,15 @@ class Batch:
     watermark is only known at the end of the fetch). ``skipped`` counts
     platform records that could not be read, with the reason for each.
     ``posts`` are the organisation's own posts the connector saw on the way.
+    ``notes`` says what was odd about records that were stored all the same
+    (a time in the future, a link that was dropped).
     """
 
     comments: list[Comment]
     bookmark: dict[str, Any] | None = None
     skipped: list[str] = field(default_factory=list)
     posts: list[OwnPost] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 # Minutes re-read behind the newest comment time on each poll, for platforms read by a time watermark.
@@ -146,6 +196,13 @@ class AccountSettings(BaseModel):
     name: str
     platform: str
     base_url: str | None = None
+    # The day the account's token expires, where the platform cannot renew it and said when
+    # (e.g. a Page token from a short-lived user token); the operator is warned 14 days ahead.
+    token_expires: date | None = None
+
+
+# What a re-check found: still there, hidden (held, spam, hidden by a moderator) or deleted.
+RecheckState = Literal["present", "hidden", "deleted"]
 
 
 class Connector(ABC):
@@ -154,15 +211,20 @@ class Connector(ABC):
     platform: ClassVar[str]
     settings_model: ClassVar[type[AccountSettings]] = AccountSettings
     default_base_url: ClassVar[str] = ""
+    # Comments a single re-check request can ask about; 0 where the platform cannot say cheaply.
+    recheck_batch: ClassVar[int] = 0
 
     def __init__(
         self,
         settings: AccountSettings,
         http: HttpClient | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        credentials: CredentialStore | None = None,
     ) -> None:
         self.settings = settings
         self.now = now
+        self.credentials: CredentialStore = credentials if credentials is not None else MemoryCredentialStore()
         self.http = http or HttpClient(
             base_url=settings.base_url or self.default_base_url,
             classify_error=self.classify_error,
@@ -184,6 +246,26 @@ class Connector(ABC):
     @abstractmethod
     def check(self) -> str:
         """Make one cheap authenticated call; return what it saw (e.g. the page name)."""
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """What became of these comments (ids as the connector reported them), in ``recheck_batch``-sized requests.
+
+        An id left out of the answer is one the platform could not speak for
+        (an error, or a state it does not reveal to this token). The default
+        knows nothing.
+        """
+        return {}
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        """When this account's credentials stop working, where that is known.
+
+        Connectors that renew their tokens override this; otherwise it is the
+        operator's ``token_expires`` (the end of that day, UTC).
+        """
+        day = self.settings.token_expires
+        if day is None:
+            return None
+        return CredentialExpiry(datetime.combine(day, time(), UTC) + timedelta(days=1), "access token", False)
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         """Sort a response into ok (None) or one of the error kinds. Override per platform."""
@@ -238,7 +320,7 @@ def parse_time(value: Any) -> datetime:
     try:
         return _as_utc(value)
     except (OverflowError, OSError) as exc:
-        raise ValueError(f"not a time: {value!r}") from exc
+        raise ValueError(f"time {value!r} is out of range") from exc
 
 
 def _as_utc(value: Any) -> datetime:
@@ -335,3 +417,9 @@ def post_title(message: Any) -> str | None:
         return None
     line = message.strip().splitlines()[0].strip()
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

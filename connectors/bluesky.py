@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -37,18 +37,26 @@ from connectors.base import (
     Comment,
     Connector,
     OwnPost,
+    RecheckState,
+    chunks,
     dig,
+    future_note,
+    later_than_start,
     parse_time,
     seconds_until_header_time,
+    time_or_none,
+    trusted_watermark,
     wait_when_nearly_spent,
 )
+from connectors.credentials import CredentialStore
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import HttpClient, describe, retry_after_seconds
+from connectors.http import HttpClient, describe, excerpt, retry_after_seconds
 from connectors.pagination import PageToken, pages
 from monitor.secrets import Secret
 
 LIST_NOTIFICATIONS = "app.bsky.notification.listNotifications"
 AUTHOR_FEED = "app.bsky.feed.getAuthorFeed"
+GET_POSTS = "app.bsky.feed.getPosts"
 CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
 PAGE_SIZE = 50
@@ -115,8 +123,9 @@ class BlueskyConnector(Connector):
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         *,
         sessions: dict[tuple[str, str], Session] | None = None,
+        credentials: CredentialStore | None = None,
     ) -> None:
-        super().__init__(settings, http, now)
+        super().__init__(settings, http, now, credentials=credentials)
         self.sessions = SESSIONS if sessions is None else sessions
 
     @property
@@ -135,9 +144,13 @@ class BlueskyConnector(Connector):
             yield from self._read(bookmark, self._renew(session))
 
     def _read(self, bookmark: Mapping[str, Any] | None, session: Session) -> Iterator[Batch]:
+        started = self.now()
+        notes: list[str] = []
         mark = Watermark.of(bookmark)
-        floor = mark.time or self.now() - timedelta(days=self.settings.lookback_days)
-        poll = _Poll(floor, mark, Watermark(mark.time or floor, set(mark.uris)), session.did)
+        if trusted_watermark(mark.time, started, notes) is None:
+            mark = Watermark(None, set())
+        floor = mark.time or started - timedelta(days=self.settings.lookback_days)
+        poll = _Poll(floor, mark, Watermark(mark.time or floor, set(mark.uris)), session.did, started)
         params = {"limit": PAGE_SIZE, "reasons": list(KEPT_REASONS)}
         for page in pages(self.http, LIST_NOTIFICATIONS, params, PAGING, max_pages=MAX_PAGES):
             notifications = dig(page.body, "notifications")
@@ -151,7 +164,7 @@ class BlueskyConnector(Connector):
                 yield batch
             if reached or not notifications:
                 break
-        yield Batch(comments=[], bookmark=poll.newest.as_bookmark())
+        yield Batch(comments=[], bookmark=poll.newest.as_bookmark(), notes=notes)
         if self.settings.own_posts:
             yield self._own_posts(session)
 
@@ -200,6 +213,22 @@ class BlueskyConnector(Connector):
         self.http.auth_headers["Authorization"] = f"Bearer {session.access.reveal()}"
         return session
 
+    recheck_batch: ClassVar[int] = 25
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``app.bsky.feed.getPosts``, 25 URIs a request: a post left out has been deleted (or taken down)."""
+        self._session()
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks(external_ids, self.recheck_batch):
+            body = self.http.get_json(GET_POSTS, {"uris": chunk})
+            posts = dig(body, "posts")
+            if not isinstance(posts, list):
+                continue
+            found = {str(dig(post, "uri")) for post in posts if isinstance(post, Mapping)}
+            for uri in chunk:
+                states[uri] = "present" if uri in found else "deleted"
+        return states
+
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_xrpc_error(response, self.now())
 
@@ -238,6 +267,7 @@ class _Poll:
     mark: Watermark
     newest: Watermark
     owner_did: str
+    started: datetime
 
     def take(self, notification: Any, batch: Batch) -> bool:
         """Read one notification into ``batch``; True when it is at or behind the bookmark."""
@@ -249,7 +279,10 @@ class _Poll:
             return False
         if indexed < self.floor or (indexed == self.mark.time and uri in self.mark.uris):
             return True
-        self.newest.advance(indexed, str(uri))
+        if later_than_start(indexed, self.started):
+            batch.notes.append(future_note(f"notification {uri}", indexed))
+        else:
+            self.newest.advance(indexed, str(uri))
         if notification.get("reason") not in KEPT_REASONS:
             return False
         try:
@@ -311,9 +344,9 @@ def comment_from_post(
 ) -> Comment:
     """An ``app.bsky.feed.post`` record, with the URI and author it was listed with, as a Comment.
 
-    Records are written by clients and not normalised: ``createdAt`` may lack a
-    zone (UTC is assumed), unknown fields appear, and a media-only post has
-    empty text.
+    Records are written by clients and not normalised: unknown fields appear,
+    and a media-only post has empty text. ``createdAt`` is the client's clock:
+    see ``creation_time``.
     """
     did, rkey = post_address(uri)
     if not isinstance(record, Mapping):
@@ -321,14 +354,14 @@ def comment_from_post(
     author = author if isinstance(author, Mapping) else {}
     author_did = str(author.get("did") or did)
     handle = str(author.get("handle") or "") or None
-    created = record.get("createdAt") or fallback_time
-    if not created:
+    created = creation_time(record.get("createdAt"), fallback_time)
+    if created is None:
         raise KeyError(f"post {uri} has no createdAt")
     root = dig(record, "reply", "root", "uri") or quoted_uri(record)
     return Comment(
         external_id=str(uri),
         text=str(record.get("text") or "").strip(),
-        created_at=parse_time(created),
+        created_at=created,
         post_id=root,
         post_url=web_url(root) if root else None,
         parent_id=dig(record, "reply", "parent", "uri"),
@@ -362,6 +395,32 @@ def own_post_from_view(post: Any) -> OwnPost:
         title=text.splitlines()[0][:80] if text else None,
         media_text=tuple(alt for alt in alt_text if isinstance(alt, str)),
     )
+def creation_time(created: Any, indexed: Any) -> datetime | None:
+    """When a post was written: its ``createdAt``, bounded by when the server indexed it.
+
+    ``createdAt`` is written by the client. Some clients write local time with no
+    zone, which read as UTC can be hours in the future or the past; such a time
+    is not trusted and ``indexedAt`` (the server's clock, seconds after posting)
+    is used instead. A time with a zone that is later than ``indexedAt`` (a
+    client clock running fast) is brought back to it. Without ``indexedAt`` a
+    zoneless time is read as UTC.
+    """
+    indexed_at = time_or_none(indexed)
+    if not created:
+        return indexed_at
+    written = parse_time(created)
+    if indexed_at is None:
+        return written
+    if not has_zone(str(created)) or written > indexed_at:
+        return indexed_at
+    return written
+
+
+def has_zone(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00")).tzinfo is not None
+    except ValueError:
+        return True  # not ISO 8601 at all (epoch numbers): parse_time decides
 
 
 def post_address(uri: Any) -> tuple[str, str]:
@@ -402,4 +461,4 @@ def _xrpc_error(response: requests.Response) -> tuple[str, str]:
         return "", ""
     if not isinstance(body, Mapping):
         return "", ""
-    return str(body.get("error") or ""), str(body.get("message") or "")[:200]
+    return excerpt(body.get("error") or "", 100), excerpt(body.get("message") or "", 200)

@@ -1,6 +1,8 @@
-"""Facebook Page: comments and replies on the Page's recent posts (Graph API).
+"""Facebook Page: comments and replies on the recent posts of the Page's feed (Graph API).
 
-One request lists up to ``posts_limit`` posts with their newest comments
+The feed (``/{page}/feed``) holds the Page's own posts and those visitors
+write on it; ``/{page}/posts`` would leave the visitors' posts out. One request
+lists up to ``posts_limit`` posts with their newest comments
 embedded by field expansion, so a poll with nothing new costs one request per
 page of posts. A post's own comments edge is read only when every embedded
 comment is newer than the watermark (there may be more new ones behind them).
@@ -13,13 +15,19 @@ the overlap when it appears, so it is not read.
 
 The Page's posts themselves come in the same response and are reported as
 the organisation's own posts, with the people tagged in them (``message_tags``).
+Graph sometimes refuses a request as too large (code 1, "Please reduce the
+amount of data you're asking for"), and the same request fails again. The poll
+then halves the posts and comments it asks for and starts again; the smaller
+sizes are kept in the bookmark and doubled back after ``GROW_AFTER_POLLS``
+polls that succeed with them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -31,8 +39,11 @@ from connectors.base import (
     Batch,
     Comment,
     OwnPost,
+    advance,
     as_object,
     dig,
+    future_note,
+    later_than_start,
     objects_of,
     parse_time,
     post_title,
@@ -40,10 +51,12 @@ from connectors.base import (
     text_or_none,
     time_or_none,
 )
-from connectors.graph import PAGING, GraphConnector, GraphSettings, page_records, records_of
+from connectors.errors import RetryableError
+from connectors.graph import PAGING, GraphConnector, GraphSettings, TooMuchDataError, page_records, records_of
 from connectors.pagination import pages
 
 COMMENT_FIELDS = "id,from{id,name},message,created_time,permalink_url,parent{id},is_hidden"
+GROW_AFTER_POLLS = 12
 
 
 class FacebookSettings(GraphSettings):
@@ -52,6 +65,59 @@ class FacebookSettings(GraphSettings):
     page_id: str = Field(min_length=1)
     posts_limit: int = Field(100, ge=1, le=100)
     comments_limit: int = Field(25, ge=1, le=100)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many posts a feed page, and comments per post, a poll asks for; below the settings after code 1."""
+
+    posts: int
+    comments: int
+    most_posts: int
+    most_comments: int
+    good_polls: int = 0
+
+    @classmethod
+    def of(cls, bookmark: Mapping[str, Any] | None, settings: FacebookSettings) -> Limits:
+        most_posts, most_comments = settings.posts_limit, settings.comments_limit
+        kept = bookmark.get("limits") if bookmark else None
+        if not isinstance(kept, Mapping):
+            return cls(most_posts, most_comments, most_posts, most_comments)
+        return cls(
+            posts=_within(kept.get("posts"), most_posts),
+            comments=_within(kept.get("comments"), most_comments),
+            most_posts=most_posts,
+            most_comments=most_comments,
+            good_polls=_within(kept.get("good_polls"), GROW_AFTER_POLLS, low=0),
+        )
+
+    @property
+    def reduced(self) -> bool:
+        return (self.posts, self.comments) != (self.most_posts, self.most_comments)
+
+    def halved(self) -> Limits:
+        return Limits(max(1, self.posts // 2), max(1, self.comments // 2), self.most_posts, self.most_comments)
+
+    def after_success(self) -> dict[str, Any]:
+        """The bookmark's part: nothing at full size; otherwise the sizes, doubled back after enough good polls."""
+        if not self.reduced:
+            return {}
+        good = self.good_polls + 1
+        if good < GROW_AFTER_POLLS:
+            return {"limits": {"posts": self.posts, "comments": self.comments, "good_polls": good}}
+        grown = Limits(
+            min(self.most_posts, self.posts * 2),
+            min(self.most_comments, self.comments * 2),
+            self.most_posts,
+            self.most_comments,
+        )
+        if not grown.reduced:
+            return {}
+        return {"limits": {"posts": grown.posts, "comments": grown.comments, "good_polls": 0}}
+
+
+def _within(value: Any, high: int, low: int = 1) -> int:
+    return min(high, max(low, value)) if isinstance(value, int) and not isinstance(value, bool) else high
 
 
 class FacebookConnector(GraphConnector):
@@ -66,10 +132,28 @@ class FacebookConnector(GraphConnector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         started = self.now()
-        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
+        notes: list[str] = []
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started, notes)
+        limits = Limits.of(bookmark, self.settings)
+        while True:
+            try:
+                newest = yield from self._read_feed(started, cutoff, watermark, limits)
+            except TooMuchDataError as exc:
+                smaller = limits.halved()
+                if smaller == limits:
+                    raise RetryableError(f"{exc}; already asking for one post and one comment") from None
+                limits = smaller
+                continue
+            break
+        bookmark_after = {"since": (newest or started).isoformat(), **limits.after_success()}
+        yield Batch(comments=[], bookmark=bookmark_after, notes=notes)
+
+    def _read_feed(
+        self, started: datetime, cutoff: datetime, watermark: datetime | None, limits: Limits
+    ) -> Generator[Batch, None, datetime | None]:
         newest = watermark
-        posts = pages(self.http, self._path(f"{self.settings.page_id}/posts"), self._posts_params(started), PAGING)
-        for page in posts:
+        feed = self._path(f"{self.settings.page_id}/feed")
+        for page in pages(self.http, feed, self._feed_params(started, limits), PAGING):
             batch = Batch(comments=[])
             seen: set[str] = set()  # within a page; the store's upsert absorbs repeats across pages
             for post in objects_of(page_records(page), "post", batch):
@@ -87,20 +171,22 @@ class FacebookConnector(GraphConnector):
                         continue
                     seen.add(comment.external_id)
                     batch.comments.append(comment)
-                    newest = max(newest or comment.created_at, comment.created_at)
+                    if later_than_start(comment.created_at, started):
+                        batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
+                    newest = advance(newest, comment.created_at, started)
             if batch.comments or batch.skipped or batch.posts:
                 yield batch
-        yield Batch(comments=[], bookmark={"since": (newest or started).isoformat()})
+        return newest
 
-    def _posts_params(self, started: datetime) -> dict[str, Any]:
+    def _feed_params(self, started: datetime, limits: Limits) -> dict[str, Any]:
         window_start = started - timedelta(days=self.settings.lookback_days)
         comments = (
             f"comments.filter(stream).order(reverse_chronological)"
-            f".limit({self.settings.comments_limit}){{{COMMENT_FIELDS}}}"
+            f".limit({limits.comments}){{{COMMENT_FIELDS}}}"
         )
         return {
             "fields": f"id,message,message_tags,permalink_url,created_time,updated_time,{comments}",
-            "limit": self.settings.posts_limit,
+            "limit": limits.posts,
             "since": int(window_start.timestamp()),
         }
 

@@ -18,7 +18,9 @@ id, text, created_at, url | post_url, title | post_title, edited_at, and
 ``tagged`` and ``media_text`` (lists, or text separated by ``;``) for the
 people tagged in it and its pictures' captions and alt text.
 
-Other fields are ignored.
+Other fields are ignored. ``permalink`` and ``post_url`` are kept only when
+they are https links to one of the platforms' sites (``connectors.links``);
+any other link is dropped with a note, and the comment is stored without it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +38,7 @@ from pydantic import ValidationInfo, field_validator
 
 from connectors.base import AccountSettings, Batch, Comment, Connector, OwnPost, parse_time, post_title
 from connectors.errors import FatalError
+from connectors.links import is_platform_link, shown_host
 
 SUFFIXES = (".jsonl", ".ndjson", ".csv")
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -59,6 +62,7 @@ class FileRead:
 
     comments: list[Comment] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     files: int = 0
     posts: list[OwnPost] = field(default_factory=list)
 
@@ -66,6 +70,7 @@ class FileRead:
         self.comments.extend(other.comments)
         self.posts.extend(other.posts)
         self.skipped.extend(other.skipped)
+        self.notes.extend(other.notes)
         self.files += other.files
 
 
@@ -87,7 +92,9 @@ class FileConnector(Connector):
             read = read_file(path)
             state[path.name] = stamp
             last = dict(state)
-            yield Batch(read.comments, bookmark={"files": last}, skipped=read.skipped, posts=read.posts)
+            yield Batch(
+                read.comments, bookmark={"files": last}, skipped=read.skipped, notes=read.notes, posts=read.posts
+            )
         if state != last:
             yield Batch([], bookmark={"files": state})
 
@@ -128,12 +135,32 @@ def read_file(path: Path) -> FileRead:
                 raise ValueError(row)
             if _text(row.get("kind")) == "post":
                 result.posts.append(post_from_row(row))
-            else:
-                result.comments.append(comment_from_row(row))
+                continue
+            comment = comment_from_row(row)
         except (KeyError, TypeError, ValueError) as exc:
             reason = str(exc.args[0]) if exc.args else type(exc).__name__
             result.skipped.append(f"{path.name} line {line}: {reason}")
+            continue
+        comment, dropped = without_foreign_links(comment)
+        result.comments.append(comment)
+        for url in dropped:
+            result.notes.append(
+                f"{path.name} line {line}: link to {shown_host(url)} dropped (not a platform's site); comment stored"
+            )
     return result
+
+
+def without_foreign_links(comment: Comment) -> tuple[Comment, list[str]]:
+    """The comment without links that do not go to a platform's site, and the links dropped."""
+    dropped = [url for url in dict.fromkeys((comment.permalink, comment.post_url)) if url and not is_platform_link(url)]
+    if not dropped:
+        return comment, []
+    kept = replace(
+        comment,
+        permalink=None if comment.permalink in dropped else comment.permalink,
+        post_url=None if comment.post_url in dropped else comment.post_url,
+    )
+    return kept, dropped
 
 
 Row = tuple[int, Mapping[str, Any] | str]

@@ -11,22 +11,35 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
 from pydantic import Field
 
-from connectors.base import AccountSettings, Connector, OverlapMinutes, classify_by_status, time_or_none
-from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.base import (
+    AccountSettings,
+    Connector,
+    OverlapMinutes,
+    RecheckState,
+    classify_by_status,
+    dig,
+    time_or_none,
+    trusted_watermark,
+)
+from connectors.errors import AuthError, ConnectorError, FatalError, GoneError, RetryableError
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import NextUrl, Page, page_list
-from monitor.secrets import Secret, redact
+from connectors.versions import GRAPH_API_VERSION, GRAPH_VERSION_SETTING
+from monitor.secrets import Secret
 
 # Graph error codes, sorted once. Everything else is fatal (e.g. 100, bad parameter).
 RETRYABLE_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, *range(80001, 80015)})
 AUTH_CODES = frozenset({10, 102, 190, *range(200, 300)})
+# Code 100 with this subcode: "Object with ID ... does not exist" (deleted, or never visible to us).
+MISSING_OBJECT_SUBCODE = 33
+DEPRECATED_CODE = 12  # "(#12) ... is deprecated for versions vX and higher"
 
 PAGING = NextUrl(("paging", "next"))
 
@@ -36,12 +49,24 @@ BUSY_PERCENT = 80.0
 BUSY_DELAY = (300.0, 3600.0)  # seconds at 80% and at 100% usage
 
 
+# Code 1 with this message: the same request fails again; ask for fewer records.
+TOO_MUCH_DATA_CODE = 1
+TOO_MUCH_DATA_TEXT = "reduce the amount of data"
+
+
+class TooMuchDataError(FatalError):
+    """Graph code 1, "Please reduce the amount of data you're asking for": retrying as it was cannot help.
+
+    It is not retried by the HTTP layer; a connector that can ask for less does so.
+    """
+
+
 class GraphSettings(AccountSettings):
     """Keys every Graph API account has."""
 
     access_token: Secret
     app_secret: Secret | None = None
-    api_version: str = Field("v23.0", pattern=r"^v\d+\.\d+$")
+    api_version: str = Field(GRAPH_API_VERSION, pattern=r"^v\d+\.\d+$")
     lookback_days: int = Field(14, ge=1, le=365)
     overlap_minutes: OverlapMinutes = 15
 
@@ -54,6 +79,8 @@ class GraphConnector(Connector):
     settings: GraphSettings
 
     def auth_params(self) -> dict[str, str]:
+        if self.settings.access_token is None:
+            return {}  # Instagram Login with the token from `monitor auth`: set on first use
         token = self.settings.access_token.reveal()
         params = {"access_token": token}
         if self.settings.app_secret is not None:
@@ -70,6 +97,15 @@ class GraphConnector(Connector):
         message = f"{describe(response)} failed ({response.status_code}): {describe_graph_error(error)}"
         if code in AUTH_CODES:
             return AuthError(message)
+        if code == DEPRECATED_CODE:
+            return AuthError(
+                f"{message}; set {GRAPH_VERSION_SETTING} on this account to a version Meta still supports "
+                f"(this release's default is {GRAPH_API_VERSION})"
+            )
+        if code == 100 and error.get("error_subcode") == MISSING_OBJECT_SUBCODE:
+            return GoneError(message)
+        if code == TOO_MUCH_DATA_CODE and TOO_MUCH_DATA_TEXT in str(error.get("message") or "").lower():
+            return TooMuchDataError(message)
         if (
             code in RETRYABLE_CODES
             or error.get("is_transient") is True
@@ -90,18 +126,43 @@ class GraphConnector(Connector):
         share = min(1.0, (percent - BUSY_PERCENT) / (100.0 - BUSY_PERCENT))
         return low + share * (high - low)
 
+    recheck_batch: ClassVar[int] = 1
+    # The field that says a comment is hidden ("is_hidden" on Facebook, "hidden" on Instagram).
+    hidden_field: ClassVar[str] = "is_hidden"
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """One request per comment (Graph answers a multi-id request with an error when any id is gone)."""
+        self._authorise()
+        states: dict[str, RecheckState] = {}
+        for comment_id in external_ids:
+            if not comment_id.replace("_", "").isdigit():
+                continue  # an id made up from the text: Graph cannot be asked about it
+            try:
+                body = self.http.get_json(self._path(comment_id), {"fields": f"id,{self.hidden_field}"})
+            except GoneError:
+                states[comment_id] = "deleted"
+                continue
+            except FatalError:
+                continue
+            states[comment_id] = "hidden" if dig(body, self.hidden_field) is True else "present"
+        return states
+
+    def _authorise(self) -> None:
+        """Make sure the current token is on the session (a connector that renews tokens overrides this)."""
+
     def _path(self, tail: str) -> str:
         return f"{self.settings.api_version}/{tail}"
 
     def _watermark_and_cutoff(
-        self, bookmark: Mapping[str, Any] | None, started: datetime
+        self, bookmark: Mapping[str, Any] | None, started: datetime, notes: list[str]
     ) -> tuple[datetime | None, datetime]:
         """The stored watermark, and the time to read comments from.
 
-        That is a small overlap behind the watermark, or ``lookback_days`` back on a first poll.
+        That is a small overlap behind the watermark, or ``lookback_days`` back on
+        a first poll or when the stored watermark cannot be trusted.
         """
         value = bookmark.get("since") if bookmark else None
-        watermark = time_or_none(value) if value else None
+        watermark = trusted_watermark(time_or_none(value) if value else None, started, notes)
         if watermark is None:
             return None, started - timedelta(days=self.settings.lookback_days)
         return watermark, watermark - timedelta(minutes=self.settings.overlap_minutes)
@@ -134,7 +195,7 @@ def describe_graph_error(error: Mapping[str, Any]) -> str:
     code = error.get("code")
     subcode = error.get("error_subcode")
     kind = f"{error.get('type') or 'GraphError'} code {code}" + (f"/{subcode}" if subcode else "")
-    message = redact(str(error.get("message") or "no message"))[:300]
+    message = excerpt(error.get("message") or "no message", 300)
     trace = f" (fbtrace_id {error['fbtrace_id']})" if error.get("fbtrace_id") else ""
     return f"{kind}: {message}{trace}"
 

@@ -13,7 +13,8 @@ Only comments created after a short overlap behind the time watermark are
 kept, so a comment that becomes visible long after its creation time (held for
 review, then approved) is not read.
 
-Instagram comments have no permalink of their own: each points at its media.
+Instagram comments have no permalink of their own in the API: each links to
+its media's address with the comment's id added, which opens the comment.
 
 Each watched media is also reported as one of the organisation's own posts,
 its caption as the text (Instagram gives the people tagged in a picture only
@@ -22,20 +23,25 @@ through a separate edge, which is not read).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from functools import cached_property
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
     OwnPost,
+    advance,
     as_object,
     dig,
+    future_note,
+    later_than_start,
     objects_of,
     parse_time,
     post_title,
@@ -43,17 +49,60 @@ from connectors.base import (
     text_or_none,
     time_or_none,
 )
-from connectors.graph import PAGING, GraphConnector, GraphSettings, page_records, records_of
+from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
+from connectors.errors import RetryableError
+from connectors.graph import (
+    PAGING,
+    GraphConnector,
+    GraphSettings,
+    TooMuchDataError,
+    appsecret_proof,
+    page_records,
+    records_of,
+)
+from connectors.oauth import refresh_instagram
 from connectors.pagination import pages
+from monitor.secrets import Secret
 
 COMMENT_FIELDS = "id,text,timestamp,username,from,user,hidden"
+INSTAGRAM_LOGIN_BASE_URL = "https://graph.instagram.com"
+# Instagram renews a long-lived token only once it is a day old; it then lasts 60 days.
+RENEW_MIN_AGE = timedelta(days=1)
+RENEW_MARGIN = timedelta(days=30)
 
 
 class InstagramSettings(GraphSettings):
+    """``login = "instagram"``: a token from Instagram Login (graph.instagram.com), renewed by the monitor.
+
+    ``login = "facebook"`` (the default): a token from Facebook Login for the
+    Page the account is linked to, on graph.facebook.com; it cannot be renewed
+    here (set ``token_expires`` when it has an expiry).
+    """
+
     ig_user_id: str = Field(min_length=1)
+    login: Literal["facebook", "instagram"] = "facebook"
+    # Optional with Instagram Login: `monitor auth` (with the app's client_id and client_secret) stores one.
+    access_token: Secret | None = None  # type: ignore[assignment]
+    client_id: str | None = None
+    client_secret: Secret | None = None
     watch_days: int = Field(90, ge=1, le=3650)
     media_limit: int = Field(100, ge=1, le=100)
     comments_limit: int = Field(25, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _a_token_or_a_way_to_get_one(self) -> InstagramSettings:
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("set both client_id and client_secret, or neither")
+        if self.access_token is None and (self.login != "instagram" or self.client_id is None):
+            raise ValueError('set access_token (or, with login = "instagram", client_id and client_secret)')
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _instagram_host(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("login") == "instagram" and not data.get("base_url"):
+            return {**data, "base_url": INSTAGRAM_LOGIN_BASE_URL}
+        return data
 
 
 @dataclass
@@ -61,6 +110,7 @@ class _Poll:
     """What one fetch has learned so far."""
 
     cutoff: datetime
+    started: datetime
     newest: datetime | None
     known_counts: Mapping[str, int]
     counts: dict[str, int] = field(default_factory=dict)
@@ -72,18 +122,61 @@ class InstagramConnector(GraphConnector):
     settings_model: ClassVar[type[AccountSettings]] = InstagramSettings
 
     settings: InstagramSettings
+    hidden_field: ClassVar[str] = "hidden"
+
+    @cached_property
+    def tokens(self) -> TokenKeeper:
+        """The token; with Instagram Login, renewed for 60 days once it is a day old and half its life is gone."""
+        settings = self.settings
+        configured = TokenState(
+            access_token=settings.access_token or Secret("", "none configured"),
+            configured=fingerprint(settings.access_token),
+        )
+        renew = None
+        if settings.login == "instagram":
+            renew = lambda state: refresh_instagram(self.http.session, state, self.now())  # noqa: E731
+        return TokenKeeper(
+            settings.name, self.credentials, configured, renew, self.now, margin=RENEW_MARGIN, min_age=RENEW_MIN_AGE
+        )
+
+    def _authorise(self) -> None:
+        token = self.tokens.current().reveal()
+        self.http.auth_params["access_token"] = token
+        if self.settings.app_secret is not None:
+            self.http.auth_params["appsecret_proof"] = appsecret_proof(token, self.settings.app_secret.reveal())
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        return self.tokens.expiry() or super().credential_expiry()
 
     def check(self) -> str:
+        self._authorise()
         account = self.http.get_json(self._path(self.settings.ig_user_id), {"fields": "id,username"})
         return f"Instagram @{dig(account, 'username') or '(no username)'} ({dig(account, 'id')})"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        self._authorise()
         started = self.now()
-        watermark, cutoff = self._watermark_and_cutoff(bookmark, started)
-        poll = _Poll(cutoff=cutoff, newest=watermark, known_counts=counts_of(bookmark))
+        notes: list[str] = []
+        watermark, cutoff = self._watermark_and_cutoff(bookmark, started, notes)
+        sizes = (self.settings.media_limit, self.settings.comments_limit)
+        while True:
+            poll = _Poll(cutoff=cutoff, started=started, newest=watermark, known_counts=counts_of(bookmark))
+            try:
+                yield from self._read_listing(poll, started, sizes)
+            except TooMuchDataError as exc:
+                smaller = (max(1, sizes[0] // 2), max(1, sizes[1] // 2))
+                if smaller == sizes:
+                    raise RetryableError(f"{exc}; already asking for one media and one comment") from None
+                sizes = smaller  # for this poll only: the next starts from the settings again
+                continue
+            break
+        since = poll.newest or cutoff
+        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts}, notes=notes)
+
+    def _read_listing(self, poll: _Poll, started: datetime, sizes: tuple[int, int]) -> Iterator[Batch]:
         window_start = started - timedelta(days=self.settings.watch_days)
-        listing = pages(self.http, self._path(f"{self.settings.ig_user_id}/media"), self._media_params(), PAGING)
-        for page in listing:
+        media_path = self._path(f"{self.settings.ig_user_id}/media")
+        for page in pages(self.http, media_path, self._media_params(*sizes), PAGING):
             batch = Batch(comments=[])
             media_page = objects_of(page_records(page), "media", batch)
             watched = [media for media in media_page if not _older_than(media, window_start)]
@@ -97,15 +190,14 @@ class InstagramConnector(GraphConnector):
                 yield batch
             if len(watched) < len(media_page):
                 break
-        since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "counts": poll.counts})
 
-    def _media_params(self) -> dict[str, Any]:
+    def _media_params(self, media_limit: int, comments_limit: int) -> dict[str, Any]:
+        """Graph's code 1 ("reduce the amount of data") halves both for the rest of the poll."""
         replies = f"replies{{{COMMENT_FIELDS}}}"
-        comments = f"comments.limit({self.settings.comments_limit}){{{COMMENT_FIELDS},{replies}}}"
+        comments = f"comments.limit({comments_limit}){{{COMMENT_FIELDS},{replies}}}"
         return {
             "fields": f"id,permalink,caption,timestamp,username,comments_count,{comments}",
-            "limit": self.settings.media_limit,
+            "limit": media_limit,
         }
 
     def _read_media(self, media: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
@@ -128,7 +220,9 @@ class InstagramConnector(GraphConnector):
                 continue
             poll.seen.add(comment.external_id)
             batch.comments.append(comment)
-            poll.newest = max(poll.newest or comment.created_at, comment.created_at)
+            if later_than_start(comment.created_at, poll.started):
+                batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
+            poll.newest = advance(poll.newest, comment.created_at, poll.started)
 
     def _whole_edge(self, embedded: Mapping[str, Any]) -> Iterator[tuple[Any, str | None]]:
         """Every comment and reply on a media: the embedded page, then the rest of the edge."""
@@ -189,7 +283,7 @@ def comment_from_record(
         parent_id=parent_id or text_or_none(record.get("parent_id")),
         author_id=author_id,
         author_name=author_name,
-        permalink=permalink,
+        permalink=comment_link(permalink, comment_id, parent_id or text_or_none(record.get("parent_id"))),
         by_owner=author_id == owner_id
         or (owner_name is not None and author_name is not None and author_name.lower() == owner_name.lower()),
         hidden=record.get("hidden") is True,
@@ -213,6 +307,22 @@ def own_post_from_media(media: Mapping[str, Any]) -> OwnPost:
         url=text_or_none(media.get("permalink")),
         title=post_title(caption),
     )
+_MEDIA_PAGE = re.compile(r"^(https://www\.instagram\.com/(?:p|reel|tv)/[A-Za-z0-9_-]+)/?(?:[?#].*)?$")
+
+
+def comment_link(media_permalink: str | None, comment_id: str, parent_id: str | None) -> str | None:
+    """The comment's own address on instagram.com, which opens the post at that comment.
+
+    Graph gives comments no permalink; Instagram's web addresses for a comment
+    are the media's with ``/c/{comment}/`` (and ``/r/{reply}/`` for a reply)
+    added. Where the media's address is not of that form, the media's is used.
+    """
+    match = _MEDIA_PAGE.match(media_permalink or "")
+    if match is None:
+        return media_permalink
+    if parent_id:
+        return f"{match.group(1)}/c/{parent_id}/r/{comment_id}/"
+    return f"{match.group(1)}/c/{comment_id}/"
 
 
 def embedded_records(embedded: Mapping[str, Any]) -> Iterator[tuple[Any, str | None]]:

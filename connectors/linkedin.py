@@ -25,13 +25,14 @@ unchanged and is seen only when the post's counts next move.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
 import requests
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from connectors.base import (
     AccountSettings,
@@ -39,15 +40,19 @@ from connectors.base import (
     Comment,
     Connector,
     OwnPost,
+    RecheckState,
     as_object,
     dig,
     parse_time,
     reason_of,
     time_or_none,
 )
-from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
+from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
+from connectors.errors import AuthError, ConnectorError, FatalError, GoneError, RetryableError
 from connectors.http import describe, retry_after_seconds
+from connectors.oauth import Client, refresh_linkedin
 from connectors.pagination import Offset, Page, page_list, pages
+from connectors.versions import LINKEDIN_VERSION, LINKEDIN_VERSION_SETTING
 from monitor.secrets import Secret
 
 PAGE_SIZE = 100
@@ -56,19 +61,41 @@ TITLE_LENGTH = 80
 POLL_OVERLAP = timedelta(minutes=15)
 MESSAGE_LIMIT = 200
 GONE_STATUSES = frozenset({404, 410})
+# Answered (with 400 or 426) for a LinkedIn-Version that is missing, unknown or retired.
+VERSION_CODES = frozenset({"NONEXISTENT_VERSION", "VERSION_MISSING"})
 FEED_URL = "https://www.linkedin.com/feed/update/{urn}/"
+# Access tokens last 60 days; one with a refresh token is renewed once less than this is left.
+RENEW_MARGIN = timedelta(days=7)
 
+_COMMENT_URN = re.compile(r"^urn:li:comment:\((urn:li:[a-zA-Z]+:[^,]+),([^)]+)\)$")
 _MENTION = re.compile(r"@\[([^\]]*)\]\(urn:li:[^)]*\)")
 _HASHTAG = re.compile(r"\{hashtag\|\\?#\|([^}]*)\}")
 _ESCAPED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")
 
 
 class LinkedInSettings(AccountSettings):
-    access_token: Secret
+    """A member's token for the page (60 days). Apps LinkedIn allows refresh tokens set ``client_id``,
+    ``client_secret`` and ``refresh_token`` (or use ``monitor auth``), and the monitor renews the
+    access token itself until the refresh token's year is up."""
+
+    access_token: Secret | None = None
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    refresh_token: Secret | None = None
     organization_urn: str = Field(pattern=r"^urn:li:organization:\d+$")
-    linkedin_version: str = Field(default="202510", pattern=r"^\d{6}$")
+    linkedin_version: str = Field(default=LINKEDIN_VERSION, pattern=r"^\d{6}$")
     lookback_days: int = Field(default=14, ge=1, le=365)
     max_posts: int = Field(default=500, ge=1, le=5000)
+
+    @model_validator(mode="after")
+    def _a_token_or_a_way_to_get_one(self) -> LinkedInSettings:
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("set both client_id and client_secret, or neither")
+        if self.access_token is None and self.client_id is None:
+            raise ValueError("set access_token, or client_id and client_secret for `monitor auth`")
+        if self.refresh_token is not None and self.client_id is None:
+            raise ValueError("a refresh_token needs the app's client_id and client_secret")
+        return self
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -213,13 +240,34 @@ class LinkedInConnector(Connector):
     settings: LinkedInSettings
 
     def auth_headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.settings.access_token.reveal()}",
-            "LinkedIn-Version": self.settings.linkedin_version,
-            "X-Restli-Protocol-Version": "2.0.0",
-        }
+        return {"LinkedIn-Version": self.settings.linkedin_version, "X-Restli-Protocol-Version": "2.0.0"}
+
+    @cached_property
+    def tokens(self) -> TokenKeeper:
+        """The access token; renewed with the refresh token, where the app has one, before it runs out."""
+        settings = self.settings
+        configured = TokenState(
+            access_token=settings.access_token or Secret("", "none configured"),
+            refresh_token=settings.refresh_token,
+            configured=fingerprint(settings.refresh_token or settings.access_token),
+        )
+        renew = None
+        if settings.client_id is not None and settings.client_secret is not None:
+            client = Client(settings.client_id, settings.client_secret)
+            renew = lambda state: refresh_linkedin(self.http.session, client, state, self.now())  # noqa: E731
+        keeper = TokenKeeper(settings.name, self.credentials, configured, renew, self.now, margin=RENEW_MARGIN)
+        if keeper.state.refresh_token is None and keeper.state.access_token.reveal():
+            keeper.renew = None  # a token from the config or `monitor auth` without a refresh token: warn instead
+        return keeper
+
+    def _authorise(self) -> None:
+        self.http.auth_headers["Authorization"] = f"Bearer {self.tokens.current().reveal()}"
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        return self.tokens.expiry() or super().credential_expiry()
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        self._authorise()
         started = self.now()
         lookback = started - timedelta(days=self.settings.lookback_days)
         since = int(bookmark["since"]) if bookmark and "since" in bookmark else epoch_ms(lookback)
@@ -244,6 +292,7 @@ class LinkedInConnector(Connector):
         yield Batch(comments=[], bookmark={"since": since, "posts": counts}, skipped=notes, posts=own_posts)
 
     def check(self) -> str:
+        self._authorise()
         body = self.http.get_json("posts", self._posts_params(count=1))
         latest = next(iter(body.get("elements") or []), None) if isinstance(body, Mapping) else None
         organisation = self.settings.organization_urn
@@ -338,6 +387,27 @@ class LinkedInConnector(Connector):
             for record in elements_of(page)
         ]
 
+    recheck_batch: ClassVar[int] = 1
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """One ``GET /socialActions/{object}/comments/{id}`` per comment: 404 means deleted."""
+        self._authorise()
+        states: dict[str, RecheckState] = {}
+        for urn in external_ids:
+            match = _COMMENT_URN.match(urn)
+            if match is None:
+                continue
+            target, key = match.groups()
+            try:
+                self.http.get_json(f"socialActions/{quote(target, safe='')}/comments/{quote(key, safe='')}")
+            except GoneError:
+                states[urn] = "deleted"
+            except FatalError:
+                continue
+            else:
+                states[urn] = "present"
+        return states
+
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         status = response.status_code
         if status < 400:
@@ -350,12 +420,26 @@ class LinkedInConnector(Connector):
             return RetryableError(f"{where}; daily limits reset at midnight UTC", wait or self._until_midnight())
         if status >= 500:
             return RetryableError(where, retry_after_seconds(response))
-        if status == 426:
-            return FatalError(f"{where}; set linkedin_version to a version LinkedIn still supports")
+        if status in GONE_STATUSES:
+            return GoneError(where)
+        if status == 426 or self._error_code(response) in VERSION_CODES:
+            return AuthError(
+                f"{where}; LinkedIn no longer supports LinkedIn-Version {self.settings.linkedin_version}: "
+                f"set {LINKEDIN_VERSION_SETTING} on this account to a supported version "
+                f"(this release's default is {LINKEDIN_VERSION})"
+            )
         return FatalError(where)
 
     def _until_midnight(self) -> float:
         return seconds_to_midnight_utc(self.now())
+
+    @staticmethod
+    def _error_code(response: requests.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return ""
+        return str(body.get("code") or "") if isinstance(body, Mapping) else ""
 
     @staticmethod
     def _detail(response: requests.Response) -> str:

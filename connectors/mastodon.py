@@ -1,7 +1,12 @@
-"""Mastodon account: replies and mentions, read from the account's notifications.
+"""Mastodon account: replies, mentions and quotes, read from the account's notifications.
 
-Replies to the account's posts arrive as ``mention`` notifications, so one
-endpoint covers both. The bookmark is the id of the newest notification read.
+Replies to the account's posts arrive as ``mention`` notifications, quotes of
+them as ``quote`` (Mastodon 4.5; the quote's "RE: <link>" fallback line is
+dropped from its text), and edits of posts the account boosted as ``update``, so
+one endpoint covers them all. Other edits are not notified: they are seen when a
+flagged comment is re-checked (``recheck``). A reply to a reply belongs under
+the account's post higher up its thread, read from the status's context (one
+request per such reply). The bookmark is the id of the newest notification read.
 An incremental poll asks for ``min_id`` (the page immediately newer than the
 bookmark, oldest first in id terms) and keeps walking towards newer pages by
 ``rel="prev"`` while pages come back full, so every page can carry its own
@@ -20,9 +25,11 @@ edited after it left that first page is not seen again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, ClassVar
 
 import requests
@@ -34,19 +41,27 @@ from connectors.base import (
     Comment,
     Connector,
     OwnPost,
+    RecheckState,
+    chunks,
     dig,
     html_to_text,
     parse_time,
     seconds_until_header_time,
     wait_when_nearly_spent,
 )
-from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.errors import AuthError, ConnectorError, FatalError, GoneError, RetryableError
+from connectors.http import describe, excerpt, retry_after_seconds
 from connectors.pagination import LinkHeader, Page, Params, pages
 from monitor.secrets import Secret
 
 PAGE_SIZE = 40
 NOTIFICATIONS = "api/v1/notifications"
+# mention: replies and mentions; quote: a post quoting one of ours (Mastodon 4.5); update: a post we
+# boosted was edited. Servers before 4.5 do not know "quote" and leave it out.
+NOTIFICATION_TYPES = ("mention", "quote", "update")
+CONTEXT = "api/v1/statuses/{id}/context"
+STATUSES = "api/v1/statuses"
+STATUSES_BATCH = 20
 MAX_PAGES = 50
 # Below this many requests left in the window, wait for the window to reset.
 LOW_REMAINING = 5
@@ -88,6 +103,11 @@ class MastodonConnector(Connector):
     settings: MastodonSettings
     _owner_id: str | None = None
 
+    @cached_property
+    def _thread_posts(self) -> dict[str, str | None]:
+        """Our post at the top of each thread a nested reply was found in, by the reply's parent."""
+        return {}
+
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.access_token.reveal()}"}
 
@@ -117,7 +137,7 @@ class MastodonConnector(Connector):
         return batch
 
     def _newer_than(self, newest: str) -> Iterator[Batch]:
-        params = {"types[]": "mention", "limit": PAGE_SIZE, "min_id": newest}
+        params = {"types[]": list(NOTIFICATION_TYPES), "limit": PAGE_SIZE, "min_id": newest}
         for page in pages(self.http, NOTIFICATIONS, params, TowardNewer(), max_pages=MAX_PAGES):
             records = _records(page.body)
             if not records:
@@ -129,7 +149,7 @@ class MastodonConnector(Connector):
 
     def _first_poll(self) -> Iterator[Batch]:
         cutoff = self.now() - timedelta(days=self.settings.lookback_days)
-        params = {"types[]": "mention", "limit": PAGE_SIZE}
+        params = {"types[]": list(NOTIFICATION_TYPES), "limit": PAGE_SIZE}
         newest = "0"
         for page in pages(self.http, NOTIFICATIONS, params, LinkHeader("next"), max_pages=MAX_PAGES):
             records = _records(page.body)
@@ -146,10 +166,38 @@ class MastodonConnector(Connector):
         owner = self._owner()
         for record in records:
             try:
-                batch.comments.append(comment_from_notification(record, owner))
+                comment = comment_from_notification(record, owner)
             except (KeyError, TypeError, ValueError) as exc:
                 batch.skipped.append(f"notification {_id_of(record)}: {exc}")
+                continue
+            batch.comments.append(self._with_our_post(comment, record, owner))
         return batch
+
+    def _with_our_post(self, comment: Comment, notification: Mapping[str, Any], owner: str) -> Comment:
+        """A reply to a reply belongs under our post up its thread, not under the reply it answers.
+
+        Read from the status's context (one request per such reply, cached for
+        the connector's life); where that cannot be read, the parent stands in.
+        """
+        status = notification.get("status")
+        replied_to = _id_or_none(dig(status, "in_reply_to_account_id"))
+        if comment.parent_id is None or replied_to is None or replied_to == owner or not owner:
+            return comment
+        if comment.parent_id not in self._thread_posts:
+            self._thread_posts[comment.parent_id] = self._our_post_above(comment.external_id, owner)
+        post = self._thread_posts[comment.parent_id]
+        return replace(comment, post_id=post) if post else comment
+
+    def _our_post_above(self, status_id: str, owner: str) -> str | None:
+        try:
+            context = self.http.get_json(CONTEXT.format(id=status_id))
+        except FatalError:  # gone, or not visible to us: keep the parent
+            return None
+        ancestors = [a for a in (dig(context, "ancestors") or []) if isinstance(a, Mapping)]
+        ours = [_id_or_none(a.get("id")) for a in ancestors if _id_or_none(dig(a, "account", "id")) == owner]
+        if ours and ours[-1]:
+            return ours[-1]
+        return _id_or_none(ancestors[0].get("id")) if ancestors else None
 
     def _owner(self) -> str:
         """The monitored account's id: from the settings, else asked once per connector."""
@@ -164,6 +212,44 @@ class MastodonConnector(Connector):
         if not isinstance(account, Mapping) or not account.get("id"):
             raise FatalError("verify_credentials returned no account")
         return account
+
+    recheck_batch: ClassVar[int] = STATUSES_BATCH
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``GET /api/v1/statuses?id[]=`` (Mastodon 4.3+), 20 a request: a status left out was deleted.
+
+        A server older than 4.3 answers that route with 404; then each status is
+        asked for on its own (``GET /api/v1/statuses/:id``, 404 when deleted).
+        """
+        states: dict[str, RecheckState] = {}
+        wanted = [status_id for status_id in external_ids if status_id.isdigit()]
+        for chunk in chunks(wanted, self.recheck_batch):
+            try:
+                body = self.http.get_json(STATUSES, {"id[]": chunk})
+            except GoneError:
+                states.update(self._recheck_one_by_one(wanted[wanted.index(chunk[0]) :]))
+                return states
+            found = (
+                {str(status.get("id")) for status in body if isinstance(status, Mapping)}
+                if isinstance(body, list)
+                else set()
+            )
+            for status_id in chunk:
+                states[status_id] = "present" if status_id in found else "deleted"
+        return states
+
+    def _recheck_one_by_one(self, status_ids: Sequence[str]) -> dict[str, RecheckState]:
+        states: dict[str, RecheckState] = {}
+        for status_id in status_ids:
+            try:
+                self.http.get_json(f"{STATUSES}/{status_id}")
+            except GoneError:
+                states[status_id] = "deleted"
+            except FatalError:
+                continue
+            else:
+                states[status_id] = "present"
+        return states
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_mastodon_error(response, self.now())
@@ -188,6 +274,8 @@ def classify_mastodon_error(response: requests.Response, now: datetime) -> Conne
         return RetryableError(f"{where} was rate limited (429){detail}", wait)
     if status >= 500 or status == 408:
         return RetryableError(f"{where} failed ({status}){detail}", retry_after_seconds(response, now))
+    if status in (404, 410):
+        return GoneError(f"{where} failed ({status}){detail}")
     return FatalError(f"{where} failed ({status}){detail}")
 
 
@@ -216,7 +304,7 @@ def comment_from_status(status: Mapping[str, Any], owner_id: str | None = None) 
         external_id=status_id,
         text=status_text(status),
         created_at=parse_time(status["created_at"]),
-        post_id=reply_to,
+        post_id=reply_to or quoted_id(status),
         parent_id=reply_to,
         author_id=author_id,
         author_name=author_name(account),
@@ -249,11 +337,22 @@ def own_post_from_status(status: Any) -> OwnPost:
         tagged=tuple(f"@{acct}" for acct in (dig(m, "acct") for m in mentions) if isinstance(acct, str)),
         media_text=tuple(d for d in (dig(m, "description") for m in media) if isinstance(d, str)),
     )
+def quoted_id(status: Mapping[str, Any]) -> str | None:
+    """The status a quote post quotes: ``quote.quoted_status.id`` (Quote entity), else
+    ``quote.quoted_status_id`` (ShallowQuote)."""
+    quote = status.get("quote")
+    if not isinstance(quote, Mapping):
+        return None
+    return _id_or_none(dig(quote, "quoted_status", "id")) or _id_or_none(quote.get("quoted_status_id"))
+
+
+# The "RE: <link>" line Mastodon 4.5 puts in a quote's HTML for clients that cannot show quotes.
+_QUOTE_FALLBACK = re.compile(r"<p\s+class=\"quote-inline\"\s*>.*?</p>", re.IGNORECASE | re.DOTALL)
 
 
 def status_text(status: Mapping[str, Any]) -> str:
-    """The content as plain text, after its content warning when it has one."""
-    body = html_to_text(str(status.get("content") or ""))
+    """The content as plain text, after its content warning when it has one; a quote's fallback line dropped."""
+    body = html_to_text(_QUOTE_FALLBACK.sub("", str(status.get("content") or "")))
     warning = str(status.get("spoiler_text") or "").strip()
     return f"{warning}\n{body}".strip() if warning else body
 
@@ -272,7 +371,7 @@ def _error_text(response: requests.Response) -> str:
     except ValueError:
         return ""
     message = body.get("error") if isinstance(body, Mapping) else None
-    return f": {str(message)[:200]}" if message else ""
+    return f": {excerpt(message, 200)}" if message else ""
 
 
 def _records(body: Any) -> list[Any]:

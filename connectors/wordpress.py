@@ -10,8 +10,9 @@ are read oldest first, 100 a page, until ``X-WP-TotalPages``; with nothing new,
 a poll is one request.
 
 Without credentials only approved comments are visible. With a username and an
-application password, comments held for moderation are read too (marked
-hidden). WordPress keeps no edit time, so an edit is seen only while the comment
+application password, comments held for moderation are read too: they are live
+comments awaiting the site's decision, not hidden ones (only spam and trash
+are). WordPress keeps no edit time, so an edit is seen only while the comment
 is inside the overlap. ``post_url`` is the comment's link without its
 ``#comment-N`` part, which costs no request per post; the post's title is not
 read.
@@ -28,14 +29,28 @@ from __future__ import annotations
 import base64
 import html
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
 from pydantic import Field, field_validator, model_validator
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, OwnPost, dig, html_to_text, parse_time
+from connectors.base import (
+    AccountSettings,
+    Batch,
+    Comment,
+    Connector,
+    OwnPost,
+    RecheckState,
+    chunks,
+    dig,
+    future_note,
+    html_to_text,
+    later_than_start,
+    parse_time,
+    time_or_none,
+)
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import describe, retry_after_seconds
 from connectors.pagination import PageNumber, pages
@@ -50,6 +65,9 @@ PAGE_SIZE = 100
 MAX_PAGES = 50
 PAGING = PageNumber("page", "X-WP-TotalPages")
 _SOURCE_BREAK = re.compile(r"\s*\n\s*")
+# Only these mean the site has taken a comment down. One held for moderation ("hold", WordPress's
+# default for a first-time commenter) is live: awaiting the site's decision, so it is alerted on.
+HIDDEN_STATUSES = frozenset({"spam", "trash"})
 PAST_LAST_PAGE = frozenset({"rest_post_invalid_page_number", "rest_comment_invalid_page_number"})
 
 
@@ -109,9 +127,14 @@ class WordPressConnector(Connector):
         return f"WordPress site {self.settings.base_url}: {total} {seen}"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        started = self.now()
+        notes: list[str] = []
         watermark = str(bookmark.get("date")) if bookmark and bookmark.get("date") else None
+        if watermark is not None and _is_time(watermark) and _sortable(watermark) > _latest_site_time(started):
+            notes.append(f"the stored bookmark {watermark} is in the future; read again from the lookback")
+            watermark = None
         if watermark is None:
-            after = (self.now() - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
+            after = (started - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
         else:
             moved = datetime.fromisoformat(watermark) - timedelta(minutes=self.settings.overlap_minutes)
             after = moved.isoformat(timespec="seconds")
@@ -127,23 +150,23 @@ class WordPressConnector(Connector):
             for page in pages(self.http, COMMENTS, params, PAGING, max_pages=MAX_PAGES):
                 if not isinstance(page.body, list):
                     raise FatalError(f"{describe(page.response)} returned no list of comments")
-                batch = self._batch(page.body)
-                newest = max([newest, *_local_dates(page.body)], key=_sortable)
+                batch = self._batch(page.body, started)
+                newest = max([newest, *_local_dates(page.body, started)], key=_sortable)
                 if batch.comments or batch.skipped:
                     yield batch
         except PastLastPageError:
             pass
         if not self.settings.own_posts:
-            yield Batch(comments=[], bookmark={"date": newest})
+            yield Batch(comments=[], bookmark={"date": newest}, notes=notes)
             return
         posts_mark = str(bookmark.get("posts_modified")) if bookmark and bookmark.get("posts_modified") else None
         posts, posts_newest = yield from self._own_posts(posts_mark)
-        yield Batch(comments=[], bookmark={"date": newest, "posts_modified": posts_newest}, posts=posts)
+        yield Batch(comments=[], bookmark={"date": newest, "posts_modified": posts_newest}, posts=posts, notes=notes)
 
     def _own_posts(self, watermark: str | None) -> Generator[Batch, None, tuple[list[OwnPost], str]]:
         """Yield the posts' unreadable records; return the posts modified after ``watermark`` and the new one."""
         params = {
-            "modified_after": self._after(watermark),
+            "modified_after": self._modified_after(watermark),
             "orderby": "modified",
             "order": "asc",
             "per_page": PAGE_SIZE,
@@ -164,28 +187,58 @@ class WordPressConnector(Connector):
                         skipped.append(f"post {ident or '?'}: {exc}")
                 if skipped:
                     yield Batch(comments=[], skipped=skipped)
-                modified = _local_dates(page.body, "modified")
+                times = [r.get("modified") for r in page.body if isinstance(r, Mapping)]
+                modified = [str(time) for time in times if _is_time(time)]
                 newest = max([newest, *modified], key=_sortable)
         except PastLastPageError:
             pass
         return found, newest
 
-    def _after(self, watermark: str | None) -> str:
+    def _modified_after(self, watermark: str | None) -> str:
         if watermark is None:
             return (self.now() - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
         moved = datetime.fromisoformat(watermark) - timedelta(minutes=self.settings.overlap_minutes)
         return moved.isoformat(timespec="seconds")
 
-    def _batch(self, records: list[Any]) -> Batch:
+    def _batch(self, records: list[Any], started: datetime) -> Batch:
         batch = Batch(comments=[])
         owners = frozenset(self.settings.owner_user_ids)
         for record in records:
             try:
-                batch.comments.append(comment_from_record(record, owners))
+                comment = comment_from_record(record, owners)
             except (KeyError, TypeError, ValueError) as exc:
                 ident = record.get("id") if isinstance(record, Mapping) else None
                 batch.skipped.append(f"comment {ident or '?'}: {exc}")
+                continue
+            batch.comments.append(comment)
+            if later_than_start(comment.created_at, started):
+                batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
         return batch
+
+    recheck_batch: ClassVar[int] = PAGE_SIZE
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``?include=`` 100 ids a request. Signed in, a comment left out was deleted (trash and spam are
+        listed with their status); without credentials, held comments are left out too, so one missing
+        is only known to be no longer public (hidden)."""
+        missing: RecheckState = "deleted" if self._signed_in else "hidden"
+        states: dict[str, RecheckState] = {}
+        numeric = [comment_id for comment_id in external_ids if comment_id.isdigit()]
+        for chunk in chunks(numeric, self.recheck_batch):
+            params = {"include": ",".join(chunk), "per_page": PAGE_SIZE}
+            if self._signed_in:
+                params["status"] = "any"  # every status, trash and spam included
+            body = self.http.get_json(COMMENTS, params)
+            records = body if isinstance(body, list) else []
+            found = {str(r.get("id")): r.get("status") for r in records if isinstance(r, Mapping)}
+            for comment_id in chunk:
+                if comment_id not in found:
+                    states[comment_id] = missing
+                elif found[comment_id] == "trash":
+                    states[comment_id] = "deleted"
+                else:
+                    states[comment_id] = "hidden" if found[comment_id] in HIDDEN_STATUSES else "present"
+        return states
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_wordpress_error(response)
@@ -228,13 +281,13 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
         text=html_to_text(_unwrap(str(dig(record, "content", "rendered") or ""))),
         created_at=parse_time(created),
         post_id=str(record["post"]) if record.get("post") else None,
-        post_url=str(link).split("#", 1)[0] if link else None,
+        post_url=post_address(str(link)) if link else None,
         parent_id=str(parent) if isinstance(parent, int) and parent > 0 else None,
         author_id=str(author_id) if author_id is not None else None,
         author_name=str(record.get("author_name") or "").strip() or None,
         permalink=str(link) if link else None,
         by_owner=author_id is not None and author_id in owner_user_ids,
-        hidden=status not in (None, "approved"),
+        hidden=status in HIDDEN_STATUSES,
     )
 
 
@@ -265,6 +318,17 @@ def own_post_from_record(record: Any) -> OwnPost:
         edited_at=modified_at if modified_at is not None and modified_at > created_at else None,
         media_text=tuple(dict.fromkeys(text for text in (*alt_text, *captions) if text)),
     )
+_COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
+
+
+def post_address(comment_link: str) -> str:
+    """The post's address from a comment's link: without ``#comment-N`` and, on a site that pages its
+    comments, without the ``comment-page-N/`` part (``…/post-name/comment-page-2/#comment-9``) or,
+    without pretty permalinks, the ``cpage=N`` parameter."""
+    address = comment_link.split("#", 1)[0]
+    path, _, query = address.partition("?")
+    kept = "&".join(part for part in query.split("&") if part and not part.startswith("cpage="))
+    return _COMMENT_PAGE.sub("", path) + (f"?{kept}" if kept else "")
 
 
 def _unwrap(markup: str) -> str:
@@ -272,8 +336,24 @@ def _unwrap(markup: str) -> str:
     return _SOURCE_BREAK.sub(" ", markup)
 
 
-def _local_dates(records: list[Any], key: str = "date") -> list[str]:
-    return [str(r[key]) for r in records if isinstance(r, Mapping) and _is_time(r.get(key))]
+def _local_dates(records: list[Any], started: datetime) -> list[str]:
+    """The site-time dates the watermark may move to: those of comments made before the poll began."""
+    return [
+        str(r["date"])
+        for r in records
+        if isinstance(r, Mapping) and _is_time(r.get("date")) and not _after(r.get("date_gmt"), started)
+    ]
+
+
+def _after(date_gmt: Any, started: datetime) -> bool:
+    """True when a comment's UTC time is unreadable or after the poll began."""
+    moment = time_or_none(date_gmt)
+    return moment is None or later_than_start(moment, started)
+
+
+def _latest_site_time(started: datetime) -> datetime:
+    """The latest a site clock can read when ours reads ``started``: no time zone is more than 14 hours ahead."""
+    return (started + timedelta(hours=14)).replace(tzinfo=None)
 
 
 def _is_time(value: Any) -> bool:

@@ -26,7 +26,7 @@ they mention and their media's alt text.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
@@ -39,7 +39,9 @@ from connectors.base import (
     Comment,
     Connector,
     OwnPost,
+    RecheckState,
     as_object,
+    chunks,
     dig,
     parse_time,
     reason_of,
@@ -313,6 +315,26 @@ class XConnector(Connector):
             except (KeyError, TypeError, ValueError) as exc:
                 batch.skipped.append(f"post {dig(record, 'id') or '?'}: {reason_of(exc)}")
         return batch
+    recheck_batch: ClassVar[int] = 100
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``GET /2/tweets?ids=``, 100 a request: each missing post is named in ``errors``, "Not Found" when
+        deleted, "Authorization" when its author made it protected or was suspended (no longer public)."""
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks([post for post in external_ids if post.isdigit()], self.recheck_batch):
+            body = self.http.get_json("tweets", {"ids": ",".join(chunk), "tweet.fields": "id"})
+            for post in dig(body, "data") or []:
+                if isinstance(post, Mapping) and str(post.get("id")) in chunk:
+                    states[str(post["id"])] = "present"
+            for error in dig(body, "errors") or []:
+                if not isinstance(error, Mapping) or str(error.get("resource_id")) not in chunk:
+                    continue
+                kind = str(error.get("type") or "") + str(error.get("title") or "")
+                if "not-found" in kind or "Not Found" in kind:
+                    states[str(error["resource_id"])] = "deleted"
+                elif "authorization" in kind.lower():
+                    states[str(error["resource_id"])] = "hidden"
+        return states
 
     def check(self) -> str:
         body = self.http.get_json(f"users/{self.settings.user_id}", {"user.fields": "username,name"})

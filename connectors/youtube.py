@@ -9,11 +9,18 @@ edits) and the reply window (``reply_window_days``: threads still watched for
 new replies). For the threads in the window the bookmark keeps each one's
 ``totalReplyCount``; the embedded replies are only a subset, so a thread whose
 count moved, or a new one with more replies than were embedded, has its replies
-read with ``comments.list``. With nothing new, a poll is one request (while the
+read with ``comments.list`` (only when the count moved, so a thread inside the
+overlap costs nothing more). With nothing new, a poll is one request (while the
 reply window fits in one page of 100 threads). Replies on threads older than
 the window are not seen. A comment that becomes visible long after its
 creation time (held for review, then approved) is already behind the overlap
 when it appears, so it is not read either.
+
+With the channel owner's OAuth token, the review queues (comments held for
+review and likely spam, ``moderationStatus``) are read too, every
+``held_every_minutes``, and their comments kept as hidden: these are often the
+ones most worth a look. An API key cannot see them. The hour-long access token
+is renewed with the refresh token (``connectors.credentials``).
 
 Every request costs quota units; ``quota_units`` counts them. The daily quota
 resets at midnight Pacific time, which is when a ``quotaExceeded`` account is
@@ -27,9 +34,10 @@ posts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
+from functools import cached_property
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,23 +51,36 @@ from connectors.base import (
     Connector,
     OverlapMinutes,
     OwnPost,
+    RecheckState,
+    advance,
+    chunks,
     classify_by_status,
     dig,
+    future_note,
     html_to_text,
+    later_than_start,
     objects_of,
     parse_time,
     reason_of,
     text_or_none,
     time_or_none,
+    trusted_watermark,
 )
+from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
-from connectors.http import describe, retry_after_seconds
+from connectors.http import describe, excerpt, retry_after_seconds
+from connectors.oauth import Client, refresh_google
 from connectors.pagination import Page, PageToken, page_list, pages
-from monitor.secrets import Secret, redact
+from monitor.secrets import Secret
 
 PAGING = PageToken(("nextPageToken",), "pageToken")
 PAGE_SIZE = 100
 UNITS_PER_REQUEST = 1
+# YouTube Studio's review queues, listable by the channel's owner (commentThreads.list moderationStatus).
+HELD_STATUSES = ("heldForReview", "likelySpam")
+HELD_MAX_PAGES = 5
+# An access token lasts about an hour; it is renewed this long before it runs out.
+RENEW_MARGIN = timedelta(minutes=5)
 
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RETRYABLE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "backendError", "internalError"})
@@ -89,19 +110,39 @@ class CommentsUnavailableError(FatalError):
 
 
 class YouTubeSettings(AccountSettings):
+    """An API key (public comments only), or the channel owner's OAuth consent.
+
+    With OAuth, ``client_id`` and ``client_secret`` are the Google Cloud app's;
+    ``refresh_token`` (from ``monitor auth``, in the config or the credential
+    store) lets the monitor renew the hour-long access token itself.
+    """
+
     channel_id: str = Field(min_length=1)
     api_key: Secret | None = None
     access_token: Secret | None = None
+    client_id: str | None = None
+    client_secret: Secret | None = None
+    refresh_token: Secret | None = None
     lookback_days: int = Field(14, ge=1, le=365)
     reply_window_days: int = Field(7, ge=0, le=365)
+    # With OAuth: how often the review queues (held for review, likely spam) are read; 0 never.
+    held_every_minutes: int = Field(30, ge=0, le=24 * 60)
     overlap_minutes: OverlapMinutes = 15
     # Also read the channel's uploads and check their titles and descriptions as the organisation's own posts.
     own_posts: bool = False
 
+    @property
+    def oauth(self) -> bool:
+        return self.access_token is not None or self.refresh_token is not None or self.client_id is not None
+
     @model_validator(mode="after")
     def _one_credential(self) -> YouTubeSettings:
-        if (self.api_key is None) == (self.access_token is None):
-            raise ValueError("set exactly one of api_key or access_token")
+        if (self.api_key is None) == (not self.oauth):
+            raise ValueError("set exactly one of api_key or access_token (or OAuth: client_id and client_secret)")
+        if (self.client_id is None) != (self.client_secret is None):
+            raise ValueError("set both client_id and client_secret, or neither")
+        if self.refresh_token is not None and self.client_id is None:
+            raise ValueError("a refresh_token needs the app's client_id and client_secret")
         return self
 
 
@@ -110,6 +151,7 @@ class _Poll:
     """What one fetch has learned so far."""
 
     cutoff: datetime
+    started: datetime
     reply_horizon: datetime
     newest: datetime | None
     known_counts: Mapping[str, int]
@@ -124,9 +166,30 @@ class YouTubeConnector(Connector):
 
     settings: YouTubeSettings
 
-    def auth_headers(self) -> dict[str, str]:
-        token = self.settings.access_token
-        return {"Authorization": f"Bearer {token.reveal()}"} if token is not None else {}
+    @cached_property
+    def tokens(self) -> TokenKeeper | None:
+        """The OAuth token, renewed with the refresh token a few minutes before its hour is up."""
+        settings = self.settings
+        if not settings.oauth:
+            return None
+        configured = TokenState(
+            access_token=settings.access_token or Secret("", "none configured"),
+            refresh_token=settings.refresh_token,
+            configured=fingerprint(settings.refresh_token or settings.access_token),
+        )
+        renew = None
+        if settings.client_id is not None and settings.client_secret is not None:
+            client = Client(settings.client_id, settings.client_secret)
+            renew = lambda state: refresh_google(self.http.session, client, state, self.now())  # noqa: E731
+        return TokenKeeper(settings.name, self.credentials, configured, renew, self.now, margin=RENEW_MARGIN)
+
+    def _authorise(self) -> None:
+        if self.tokens is not None:
+            self.http.auth_headers["Authorization"] = f"Bearer {self.tokens.current().reveal()}"
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        expiry = self.tokens.expiry() if self.tokens is not None else None
+        return expiry or super().credential_expiry()
 
     def auth_params(self) -> dict[str, str]:
         key = self.settings.api_key
@@ -138,6 +201,7 @@ class YouTubeConnector(Connector):
         return self.http.requests_made * UNITS_PER_REQUEST
 
     def check(self) -> str:
+        self._authorise()
         body = self.http.get_json("channels", {"part": "id,snippet", "id": self.settings.channel_id})
         items = body.get("items") if isinstance(body, Mapping) else None
         if not isinstance(items, list) or not items:
@@ -146,10 +210,12 @@ class YouTubeConnector(Connector):
         return f"YouTube channel {title} ({self.settings.channel_id})"
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        self._authorise()
         if self.settings.own_posts:
             yield self._uploads()
         started = self.now()
-        watermark = time_or_none(bookmark.get("since")) if bookmark else None
+        notes: list[str] = []
+        watermark = trusted_watermark(time_or_none(bookmark.get("since")) if bookmark else None, started, notes)
         cutoff = (
             watermark - timedelta(minutes=self.settings.overlap_minutes)
             if watermark is not None
@@ -157,6 +223,7 @@ class YouTubeConnector(Connector):
         )
         poll = _Poll(
             cutoff=cutoff,
+            started=started,
             reply_horizon=started - timedelta(days=self.settings.reply_window_days),
             newest=watermark,
             known_counts=counts_of(bookmark),
@@ -180,10 +247,55 @@ class YouTubeConnector(Connector):
                 if any(_thread_time(thread) < stop_before for thread in threads):
                     break
         except CommentsUnavailableError as exc:
-            yield Batch(comments=[], skipped=[str(exc)])
+            yield Batch(comments=[], skipped=[str(exc)], notes=notes)
             return
+        held_read_at = time_or_none(bookmark.get("held_read_at")) if bookmark else None
+        if self._held_due(held_read_at, started):
+            yield from self._held(started)
+            held_read_at = started
         since = poll.newest or cutoff
-        yield Batch(comments=[], bookmark={"since": since.isoformat(), "reply_counts": poll.counts})
+        mark: dict[str, Any] = {"since": since.isoformat(), "reply_counts": poll.counts}
+        if held_read_at is not None:
+            mark["held_read_at"] = held_read_at.isoformat()
+        yield Batch(comments=[], bookmark=mark, notes=notes)
+
+    def _held_due(self, last: datetime | None, started: datetime) -> bool:
+        """Held and likely-spam comments are listable by the channel's owner only (OAuth), every few polls."""
+        if self.tokens is None or self.settings.held_every_minutes == 0:
+            return False
+        return last is None or started - last >= timedelta(minutes=self.settings.held_every_minutes)
+
+    def _held(self, started: datetime) -> Iterator[Batch]:
+        """Every thread waiting in YouTube Studio's review queues (``moderationStatus``), marked hidden.
+
+        Held comments are never public, so they are read whole each time (the
+        queue is short) and the store's upsert drops the ones already kept; a
+        comment is as old as when it was written, not when it was held, so no
+        time watermark applies. Replies held on their own are not listed by this
+        call (only threads whose top comment is held).
+        """
+        horizon = started - timedelta(days=self.settings.lookback_days)
+        for status in HELD_STATUSES:
+            params = {
+                "part": "snippet",
+                "allThreadsRelatedToChannelId": self.settings.channel_id,
+                "moderationStatus": status,
+                "maxResults": PAGE_SIZE,
+                "textFormat": "plainText",
+            }
+            for page in pages(self.http, "commentThreads", params, PAGING, max_pages=HELD_MAX_PAGES):
+                batch = Batch(comments=[])
+                for thread in objects_of(items_of(page), "thread", batch):
+                    context = thread_context(thread, self.settings.channel_id)
+                    try:
+                        top = comment_from_record(dig(thread, "snippet", "topLevelComment"), context)
+                    except (KeyError, TypeError, ValueError) as exc:
+                        batch.skipped.append(f"{status} thread {thread.get('id') or '?'}: {reason_of(exc)}")
+                        continue
+                    if top.created_at >= horizon:
+                        batch.comments.append(replace(top, hidden=True))
+                if batch.comments or batch.skipped:
+                    yield batch
 
     def _uploads(self) -> Batch:
         """The channel's newest videos, from its uploads playlist (``UU`` in place of the channel id's ``UC``)."""
@@ -216,20 +328,24 @@ class YouTubeConnector(Connector):
             self._keep(reply, poll, batch)
 
     def _replies(self, thread: Mapping[str, Any], top: Comment, poll: _Poll, batch: Batch) -> list[Any]:
-        """The embedded replies, or all of them when a new thread or a moved count says some are missing."""
+        """The embedded replies, or all of them when the reply count moved since the last poll (or is new).
+
+        A thread whose count is as the bookmark left it costs nothing more, even
+        while its top comment is still inside the overlap window.
+        """
         total = dig(thread, "snippet", "totalReplyCount")
         total = total if isinstance(total, int) and not isinstance(total, bool) else 0
         embedded = dig(thread, "replies", "comments")
         replies = embedded if isinstance(embedded, list) else []
-        watched = top.created_at >= poll.reply_horizon
-        moved = watched and poll.known_counts.get(top.external_id) != total
-        if total > len(replies) and (top.created_at >= poll.cutoff or moved):
+        in_view = top.created_at >= poll.reply_horizon or top.created_at >= poll.cutoff
+        moved = poll.known_counts.get(top.external_id) != total
+        if total > len(replies) and in_view and moved:
             try:
                 replies = self._all_replies(top.external_id)
             except CommentsUnavailableError as exc:
                 batch.skipped.append(f"thread {thread.get('id') or '?'}: {exc}")
                 return replies  # its count is not kept, so the next poll tries again
-        if total and watched:
+        if total and in_view:
             poll.counts[top.external_id] = total
         return replies
 
@@ -244,7 +360,34 @@ class YouTubeConnector(Connector):
             return
         poll.seen.add(comment.external_id)
         batch.comments.append(comment)
-        poll.newest = max(poll.newest or changed, changed)
+        if later_than_start(changed, poll.started):
+            batch.notes.append(future_note(f"comment {comment.external_id}", changed))
+        poll.newest = advance(poll.newest, changed, poll.started)
+
+    recheck_batch: ClassVar[int] = 50
+
+    def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:
+        """``comments.list`` by id, 50 a request (1 quota unit each).
+
+        A comment left out of the answer is deleted when the owner's token asks
+        (the owner sees held and spam comments too); with an API key it may be
+        held or rejected instead, so it is reported hidden (no longer public).
+        """
+        self._authorise()
+        missing: RecheckState = "deleted" if self.tokens is not None else "hidden"
+        states: dict[str, RecheckState] = {}
+        for chunk in chunks(external_ids, self.recheck_batch):
+            params = {"part": "snippet", "id": ",".join(chunk), "textFormat": "plainText"}
+            body = self.http.get_json("comments", params)
+            found = {str(item.get("id")): item for item in items_of_body(body) if isinstance(item, Mapping)}
+            for comment_id in chunk:
+                record = found.get(comment_id)
+                if record is None:
+                    states[comment_id] = missing
+                    continue
+                status = dig(record, "snippet", "moderationStatus")
+                states[comment_id] = "present" if status in (None, "published") else "hidden"
+        return states
 
     def classify_error(self, response: requests.Response) -> ConnectorError | None:
         return classify_google_error(response, self.now())
@@ -276,11 +419,6 @@ def own_post_from_upload(item: Mapping[str, Any]) -> OwnPost:
         url=f"https://www.youtube.com/watch?v={video_id}",
         title=title or None,
     )
-
-
-def items_of_body(body: Any) -> list[Any]:
-    items = body.get("items") if isinstance(body, Mapping) else None
-    return items if isinstance(items, list) else []
 
 
 def thread_context(thread: Mapping[str, Any], channel_id: str) -> ThreadContext:
@@ -385,7 +523,7 @@ def reasons_of(error: Mapping[str, Any]) -> set[str]:
 
 def describe_google_error(error: Mapping[str, Any], reasons: set[str]) -> str:
     kind = ", ".join(sorted(reasons)) or str(error.get("status") or "error")
-    return f"{kind}: {redact(str(error.get('message') or 'no message'))[:300]}"
+    return f"{kind}: {excerpt(error.get('message') or 'no message', 300)}"
 
 
 def pacific() -> timezone | ZoneInfo:
@@ -406,6 +544,11 @@ def seconds_until_quota_reset(now: datetime) -> float:
 
 def items_of(page: Page) -> list[Any]:
     return page_list(page, "items")
+
+
+def items_of_body(body: Any) -> list[Any]:
+    items = body.get("items") if isinstance(body, Mapping) else None
+    return items if isinstance(items, list) else []
 
 
 def counts_of(bookmark: Mapping[str, Any] | None) -> dict[str, int]:

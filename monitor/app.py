@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from connectors import Connector, connector_class
+from connectors.credentials import FileCredentialStore
 from monitor import config
 from monitor.errors import StoreError
 from monitor.logging import configure as configure_logging
@@ -66,6 +67,11 @@ class App:
         return Classifier.from_settings(settings.filter, settings.organisation.names, settings.config_dir)
 
     @cached_property
+    def credentials(self) -> FileCredentialStore:
+        """Tokens the monitor renews itself, shared by every connector this app builds."""
+        return self.settings.credentials.store(self.settings.state_dir)
+
+    @cached_property
     def own_posts(self) -> OwnPostChecker | None:
         """The checks on the organisation's own posts, or None when they are off (see OwnPostSettings.enabled)."""
         from monitor.filter.packs import shared_lists
@@ -87,7 +93,7 @@ class App:
         )
 
     def connector(self, account: config.AccountConfig) -> Connector:
-        return connector_class(account.platform)(account.connector, now=self.now)
+        return connector_class(account.platform)(account.connector, now=self.now, credentials=self.credentials)
 
     def close(self) -> None:
         if "store" in self.__dict__:

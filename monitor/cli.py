@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 
 from monitor.app import App
 from monitor.config import config_path_from
@@ -18,6 +19,7 @@ COMMAND_MODULES = (
     "demo",
     "run",
     "check",
+    "auth",
     "health",
     "digest",
     "flags",
@@ -30,12 +32,20 @@ COMMAND_MODULES = (
 )
 
 
+def installed_version() -> str:
+    try:
+        return version("care-moderation-monitor")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="monitor",
         description="Watches the organisation's own social media accounts and tells the General Manager "
         "about comments that need a response.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
         import_module(f"monitor.commands.{name}").register(commands)
@@ -63,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`monitor flags list | head`): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     finally:
         app.close()
 

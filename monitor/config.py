@@ -23,13 +23,14 @@ from sqlalchemy.exc import ArgumentError
 
 from connectors import connector_class
 from connectors.base import AccountSettings
+from connectors.credentials import CredentialStoreError, FileCredentialStore
 from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
 from monitor.ownposts import OwnPostSettings
 from monitor.schedule import cron_trigger
-from monitor.secrets import Secret
+from monitor.secrets import Secret, unresolved
 
 DEFAULT_CONFIG = Path("config.toml")
 SCHEDULE_KEYS = ("enabled", "poll_interval", "jitter")
@@ -151,6 +152,29 @@ class MetricsSettings(Strict):
         return value
 
 
+class CredentialSettings(Strict):
+    """Where tokens the monitor renews itself are kept (YouTube, Instagram Login, LinkedIn refresh tokens)."""
+
+    # In the state directory ($STATE_DIRECTORY, else beside the config) unless absolute; owner-only.
+    path: Path = Path("credentials.json")
+    # A Fernet key from the environment (`monitor auth --new-key` makes one). With it the file
+    # is encrypted; without it the file holds the tokens as JSON.
+    key: Secret | None = None
+
+    @field_validator("key")
+    @classmethod
+    def _usable_key(cls, value: Secret | None) -> Secret | None:
+        if value is not None and value.problem is None:  # a key that cannot be read is named when needed
+            try:
+                FileCredentialStore(Path("unused"), value)
+            except CredentialStoreError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def store(self, base_dir: Path) -> FileCredentialStore:
+        return FileCredentialStore(base_dir / self.path, self.key)
+
+
 class AccountConfig(Strict):
     """One monitored account: how often to poll it, and its connector's own settings."""
 
@@ -170,6 +194,7 @@ class Settings(Strict):
     service: ServiceSettings = ServiceSettings()
     retention: RetentionSettings = RetentionSettings()
     metrics: MetricsSettings = MetricsSettings()
+    credentials: CredentialSettings = CredentialSettings()
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
     own_posts: OwnPostSettings = OwnPostSettings()
@@ -181,15 +206,43 @@ class Settings(Strict):
         return self.config_path.parent
 
     @property
+    def state_dir(self) -> Path:
+        """Where relative data paths land: $STATE_DIRECTORY (systemd's StateDirectory=, the image's /data),
+        else the config file's folder."""
+        given = os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        return Path(given) if given else self.config_dir
+
+    @property
+    def output_dir(self) -> Path | None:
+        """[notify] output_dir, relative to state_dir: where copies of every message are written."""
+        return self.state_dir / self.notify.output_dir if self.notify.output_dir else None
+
+    @property
     def database_url(self) -> str:
-        """$MONITOR_DATABASE_URL when set (containers), else [database] url beside the config file."""
+        """$MONITOR_DATABASE_URL when the operator sets it, else [database] url, relative to state_dir."""
         override = os.environ.get("MONITOR_DATABASE_URL")
         if override:
             try:
                 return check_database_url(override)
             except ValueError as exc:
                 raise ConfigError(f"$MONITOR_DATABASE_URL: {exc}") from None
-        return self.database.resolved_url(self.config_dir)
+        return self.database.resolved_url(self.state_dir)
+
+    def missing_secrets(self, accounts: Sequence[AccountConfig] = (), notify: bool = False) -> list[str]:
+        """``file: key: problem`` for each secret the given accounts (and the notifier) need but cannot read."""
+        problems = unresolved(self.database, "database")
+        if notify:
+            problems += unresolved(self.notify, "notify")
+        for account in accounts:
+            index = self.accounts.index(account)
+            problems += unresolved(account.connector, f"accounts[{index}] ({account.name})")
+        return [f"{self.config_path}: {problem}" for problem in problems]
+
+    def require_secrets(self, accounts: Sequence[AccountConfig] = (), notify: bool = False) -> None:
+        """Stop with every missing secret named at once, before any work starts."""
+        problems = self.missing_secrets(accounts, notify)
+        if problems:
+            raise ConfigError("\n".join(problems))
 
     @property
     def warnings(self) -> list[str]:
@@ -312,7 +365,8 @@ def _describe(path: Path, exc: ValidationError, prefix: str = "") -> str:
             message = "unknown key (check the spelling against config.example.toml)"
         elif error["type"] == "missing":
             message = "required, but not set"
-        lines.append(f"{path}: {key}: {message}")
+        # A check across several keys (a model validator) names its key in the message itself.
+        lines.append(f"{path}: {key}: {message}" if key else f"{path}: {message}")
     return "\n".join(lines)
 
 

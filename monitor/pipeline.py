@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors import AuthError, Connector, ConnectorError, RetryableError
+from connectors.credentials import CredentialExpiry
+from connectors.http import HttpClient, StoppingError
 from monitor import metrics
 from monitor.config import AccountConfig
 from monitor.logging import get_logger
@@ -24,6 +26,9 @@ from monitor.store import PendingComment, Store, describe_error
 if TYPE_CHECKING:
     from monitor.filter import Classifier
     from monitor.ownposts import OwnPostChecker
+
+
+NOTES_REMEMBERED = 10_000
 
 
 @dataclass
@@ -59,6 +64,10 @@ class Pipeline:
         self.connector_for = connector_for
         self.now = now
         self.stop = stop or threading.Event()
+        self._credential_expiry: dict[str, CredentialExpiry | None] = {}
+        self._warned: set[str] = set()
+        # Notes already logged: a comment dated in the future is read again on every poll, but said once.
+        self.noted: set[str] = set()
 
     def poll(self, account: AccountConfig) -> PollOutcome:
         row = self.store.ensure_account(account.name, account.platform)
@@ -76,7 +85,13 @@ class Pipeline:
         connector: Connector | None = None
         try:
             connector = self.connector_for(account)
+            if isinstance(connector.http, HttpClient):
+                connector.http.interrupt = self.stop
             self._fetch_and_store(connector, row, outcome, log)
+        except StoppingError as exc:
+            outcome.status, outcome.error = "skipped", str(exc)
+            log.info("poll abandoned: the service is stopping")
+            return outcome
         except ConnectorError as exc:
             self._record_failure(row, exc, outcome, log)
         except Exception as exc:  # a bug or a payload no one foresaw: this account fails, others go on
@@ -103,9 +118,18 @@ class Pipeline:
             outcome.unreadable += len(batch.skipped)
             for reason in batch.skipped:
                 log.warning("record skipped", reason=reason)
+            for note in batch.notes:
+                if note not in self.noted:
+                    log.warning("odd record stored", note=note)
+                    self._remember(note)
             if self.stop.is_set():
                 log.info("stopping after this batch")
                 return
+
+    def _remember(self, note: str) -> None:
+        if len(self.noted) >= NOTES_REMEMBERED:
+            self.noted.clear()
+        self.noted.add(note)
 
     def _record_success(self, row: Account, connector: Connector | None, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None
@@ -121,6 +145,30 @@ class Pipeline:
             row.id, status="ok", last_error=None, failing_since=None, last_success_at=now, not_before=not_before
         )
         log.debug("poll finished", fetched=outcome.fetched, new=outcome.new, edited=outcome.edited)
+        if connector is not None:
+            self._note_credential_expiry(row.name, connector.credential_expiry(), log)
+
+    def _note_credential_expiry(self, account: str, expiry: CredentialExpiry | None, log: Any) -> None:
+        """Log when an account's credentials were renewed or come within the warning period, once per change."""
+        seen = account in self._credential_expiry
+        before = self._credential_expiry.get(account)
+        self._credential_expiry[account] = expiry
+        if expiry is None:
+            return
+        fields = {"expires_at": expiry.expires_at.isoformat(), "what": expiry.what}
+        if expiry.warning_due(self.now()):
+            if account not in self._warned:
+                self._warned.add(account)
+                log.warning("credentials expire soon and cannot be renewed here; renew them", **fields)
+            return
+        self._warned.discard(account)
+        if seen and before == expiry:
+            return
+        if before is not None and expiry.expires_at > before.expires_at:
+            level = log.debug if expiry.renewed_automatically else log.info
+            level("credentials renewed", **fields)
+        else:
+            log.info("credentials expiry", renewed_automatically=expiry.renewed_automatically, **fields)
 
     def _record_failure(self, row: Account, exc: Exception, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None
@@ -138,8 +186,10 @@ class Pipeline:
             if isinstance(exc, RetryableError) and exc.retry_after:
                 outcome.not_before = now + timedelta(seconds=exc.retry_after)
                 changes["not_before"] = outcome.not_before
-            if row.status == "ok":
-                log.warning("account failing", error=message, kind=outcome.status)
+            unexpected = not isinstance(exc, ConnectorError)
+            if row.status == "ok" or (unexpected and message != row.last_error):
+                # A bug or an unforeseen payload carries its traceback, once per new error, not once per poll.
+                log.warning("account failing", error=message, kind=outcome.status, exc_info=exc if unexpected else None)
             else:
                 log.debug("account still failing", error=message)
         if row.failing_since is None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from monitor.models import Account, Comment, Flag, FlagEvent, Post, Verdict
@@ -15,6 +16,7 @@ from monitor.store import Store
 
 PAGE_SIZE = 500
 REMOVED = "[removed]"
+MESSAGE_SUFFIXES = (".eml", ".html")
 
 
 def purge_comment_text(store: Store, older_than: timedelta, now: datetime, page_size: int = PAGE_SIZE) -> int:
@@ -40,6 +42,19 @@ def purge_comment_text(store: Store, older_than: timedelta, now: datetime, page_
         purged += len(ids)
 
 
+def purge_message_files(directory: Path | None, older_than: timedelta, now: datetime) -> int:
+    """Remove the copies of messages (.eml, .html) written to ``directory`` before ``now - older_than``."""
+    if directory is None or not directory.is_dir():
+        return 0
+    cutoff = (now - older_than).timestamp()
+    removed = 0
+    for path in directory.iterdir():
+        if path.suffix in MESSAGE_SUFFIXES and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _still_identifiable(cutoff: datetime) -> Any:
     return (
         select(Comment.id)
@@ -57,8 +72,22 @@ def _without_quotes(reason: dict[str, Any]) -> dict[str, Any]:
     return {**reason, "explanation": explanation, "matched": [], "spans": []}
 
 
-def stored_comments(store: Store, author_id: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
-    """Every stored comment (or every one by ``author_id``, on any platform) with its verdict and flag.
+def by_author(author: str) -> Any:
+    """Comments whose author id is ``author``, or whose display name is, ignoring case and spacing."""
+    name = " ".join(author.split()).lower()
+    return or_(col(Comment.author_id) == author, func.lower(func.trim(col(Comment.author_name))) == name)
+
+
+def matching_authors(store: Store, author: str) -> list[tuple[str, str, str | None]]:
+    """(platform, author id, display name) of everyone ``author`` matches, for the operator to check."""
+    with store.session() as session:
+        query = select(Comment.platform, Comment.author_id, Comment.author_name).where(by_author(author)).distinct()
+        return sorted((str(p), str(i), n) for p, i, n in session.exec(query))
+
+
+def stored_comments(store: Store, author: str | None = None, page_size: int = PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    """Every stored comment (or every one by ``author``, an id or a display name, on any platform) with its
+    verdict and flag.
 
     Reads a page of comments at a time, so memory stays flat however many are stored.
     """
@@ -66,8 +95,8 @@ def stored_comments(store: Store, author_id: str | None = None, page_size: int =
     while True:
         with store.session() as session:
             query = select(Comment).where(col(Comment.id) > last_id)
-            if author_id is not None:
-                query = query.where(Comment.author_id == author_id)
+            if author is not None:
+                query = query.where(by_author(author))
             comments = list(session.exec(query.order_by(col(Comment.id)).limit(page_size)))
             if not comments:
                 return

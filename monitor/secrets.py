@@ -2,7 +2,9 @@
 
 In the config a secret is written as ``{ env = "NAME" }`` or ``{ file = "/path" }``.
 Resolving it registers the value so the logging chain can redact it wherever
-it appears.
+it appears. A secret that cannot be read yet is kept with the reason, so a
+command that does not need it (``flags list``, ``rules test``) still runs;
+commands that do need it ask for every missing one at once (``unresolved``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import GetCoreSchemaHandler
+from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import core_schema
+
+from monitor.errors import ConfigError
 
 _known_values: set[str] = set()
 
@@ -32,15 +36,22 @@ def redact(text: str) -> str:
 class Secret:
     """A resolved secret. ``str()`` and ``repr()`` never show the value."""
 
-    __slots__ = ("_value", "source")
+    __slots__ = ("_value", "problem", "source")
 
-    def __init__(self, value: str, source: str) -> None:
+    def __init__(self, value: str, source: str, problem: str | None = None) -> None:
         self._value = value
         self.source = source
+        self.problem = problem
         if len(value) >= 4:
             _known_values.add(value)
 
+    @classmethod
+    def unavailable(cls, source: str, problem: str) -> Secret:
+        return cls("", source, problem)
+
     def reveal(self) -> str:
+        if self.problem is not None:
+            raise ConfigError(f"secret from {self.source} is needed now: {self.problem}")
         return self._value
 
     def __repr__(self) -> str:
@@ -68,15 +79,17 @@ class Secret:
             name = str(reference["env"])
             value = os.environ.get(name)
             if value is None or value == "":
-                raise ValueError(f"environment variable {name} is not set")
+                return cls.unavailable(f"${name}", f"environment variable {name} is not set")
             return cls(value.strip(), f"${name}")
         path = Path(str(reference["file"]))
         try:
             value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+            return cls.unavailable(str(path), f"cannot read secret file {path}: {exc.strerror}")
+        except UnicodeDecodeError:
+            return cls.unavailable(str(path), f"secret file {path} is not UTF-8 text")
         if not value:
-            raise ValueError(f"secret file {path} is empty")
+            return cls.unavailable(str(path), f"secret file {path} is empty")
         return cls(value, str(path))
 
     @classmethod
@@ -86,3 +99,23 @@ class Secret:
         return core_schema.no_info_plain_validator_function(
             cls.resolve, serialization=core_schema.plain_serializer_function_ser_schema(repr)
         )
+
+
+def unresolved(model: BaseModel, key: str) -> list[str]:
+    """``key.field: problem`` for every secret in ``model`` (and the models inside it) that cannot be read."""
+    problems: list[str] = []
+    for name in type(model).model_fields:
+        problems += _unresolved_in(getattr(model, name), f"{key}.{name}" if key else name)
+    return problems
+
+
+def _unresolved_in(value: Any, key: str) -> list[str]:
+    if isinstance(value, Secret):
+        return [f"{key}: {value.problem}"] if value.problem else []
+    if isinstance(value, BaseModel):
+        return unresolved(value, key)
+    if isinstance(value, list | tuple):
+        return [problem for index, item in enumerate(value) for problem in _unresolved_in(item, f"{key}[{index}]")]
+    if isinstance(value, dict):
+        return [problem for name, item in value.items() for problem in _unresolved_in(item, f"{key}.{name}")]
+    return []

@@ -35,7 +35,7 @@ from monitor.instances import is_dead, new_instance_name
 from monitor.logging import get_logger
 from monitor.notify import Notifier
 from monitor.pipeline import Pipeline
-from monitor.retention import purge_comment_text
+from monitor.retention import purge_comment_text, purge_message_files
 from monitor.schedule import cron_trigger
 from monitor.secrets import redact
 from monitor.store import Store, describe_error
@@ -245,8 +245,9 @@ class Service:
             if not ours:
                 return
             purged = purge_comment_text(self.store, timedelta(days=days), self.app.now())
-        if purged:
-            self.log.info("comment text removed under the retention setting", comments=purged, days=days)
+            files = purge_message_files(self.settings.output_dir, timedelta(days=days), self.app.now())
+        if purged or files:
+            self.log.info("comment text removed under the retention setting", comments=purged, files=files, days=days)
 
     def heartbeat_job(self) -> None:
         with self._job("heartbeat"):

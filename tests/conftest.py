@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests import smtp
+from tests import postgres, smtp
 from tests.smtp import MailServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +31,16 @@ def no_sleep() -> list[float]:
 
 
 def postgres_url() -> str:
-    """The PostgreSQL server for store tests; .ci/run starts one and sets MONITOR_TEST_POSTGRES_URL."""
+    """$MONITOR_TEST_POSTGRES_URL, else a throwaway server started from the installed PostgreSQL binaries."""
     url = os.environ.get("MONITOR_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("no PostgreSQL server configured: set MONITOR_TEST_POSTGRES_URL (.ci/run starts one)")
-    return url
+    if url:
+        return url
+    try:
+        return postgres.start_throwaway()
+    except RuntimeError as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"PostgreSQL's binaries are installed but a throwaway server would not start: {exc}")
 
 
 @pytest.fixture

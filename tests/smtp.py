@@ -9,6 +9,7 @@ in that gap has delivered without knowing it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -19,6 +20,9 @@ from email.parser import BytesParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+# The test server's own INFO lines (each connection opened and lost) say nothing about the monitor.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass

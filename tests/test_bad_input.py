@@ -328,7 +328,7 @@ def facebook_serve(rsps: responses.RequestsMock, records: list[Any]) -> None:
         "created_time": "2026-05-09T10:00:00+0000",
         "comments": {"data": records},
     }
-    rsps.get(f"{GRAPH}/{PAGE_ID}/posts", json={"data": [post]})
+    rsps.get(f"{GRAPH}/{PAGE_ID}/feed", json={"data": [post]})
 
 
 def facebook_connector() -> Connector:

@@ -98,7 +98,7 @@ def plain_text(message: Any) -> str:
 @responses.activate
 def test_poll_then_digest_then_nothing_new(config_file: Path, smtp_server: MailServer) -> None:
     now = datetime.now(UTC)
-    responses.get(f"{GRAPH}/v23.0/{PAGE}/posts", json=posts_payload(now))
+    responses.get(f"{GRAPH}/v23.0/{PAGE}/feed", json=posts_payload(now))
     store = Store(f"sqlite:///{config_file.parent / 'monitor.db'}")
 
     assert main(["poll", "--config", str(config_file)]) == 0

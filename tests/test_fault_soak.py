@@ -268,7 +268,7 @@ class FacebookFake(FakePlatform):
         self.items.append(item)
 
     def register(self, rsps: responses.RequestsMock) -> None:
-        serve(rsps, "GET", f"{self.graph}/{self.page_id}/posts", self.callback(self.posts_page))
+        serve(rsps, "GET", f"{self.graph}/{self.page_id}/feed", self.callback(self.posts_page))
         for post in self.posts_by_time():
             serve(rsps, "GET", f"{self.graph}/{post.id}/comments", self.callback(self.comments_page))
 
@@ -282,7 +282,7 @@ class FacebookFake(FakePlatform):
         body: dict[str, Any] = {"data": [self.post_record(post) for post in page]}
         if more:
             following = urlencode({"limit": limit, "after": offset + limit, "access_token": "EAAG-soak-token"})
-            body["paging"] = {"next": f"{self.graph}/{self.page_id}/posts?{following}"}
+            body["paging"] = {"next": f"{self.graph}/{self.page_id}/feed?{following}"}
         return json_reply(body)
 
     def post_record(self, post: Post) -> dict[str, Any]:
@@ -350,7 +350,7 @@ class RevokedFacebookFake(FacebookFake):
 
     def register(self, rsps: responses.RequestsMock) -> None:
         body = {"error": {"message": "Error validating access token", "type": "OAuthException", "code": 190}}
-        serve(rsps, "GET", f"{self.graph}/{self.page_id}/posts", lambda request: json_reply(body, 400))
+        serve(rsps, "GET", f"{self.graph}/{self.page_id}/feed", lambda request: json_reply(body, 400))
 
 
 # Instagram (Graph API)

@@ -147,6 +147,25 @@ def test_export_csv_defuses_formulas(run: object, factory: Factory, tmp_path: Pa
     assert rows[0]["comment"].startswith("'=HYPERLINK") and rows[0]["author"] == "'@attacker"
 
 
+def test_export_as_json_to_standard_output(run: object, factory: Factory) -> None:
+    urgent = factory.flag()
+    code, out, _ = run("flags", "export", "--format", "json", "--open")  # type: ignore[operator]
+    exported = json.loads(out)
+    assert code == 0 and [item["id"] for item in exported] == [urgent]
+    assert exported[0]["why"] == ['Threatens staff: "I know where you all work".']
+
+
+def test_show_as_json_carries_the_history(run: object, factory: Factory) -> None:
+    flag_id = factory.flag()
+    run("flags", "resolve", str(flag_id), "--note", "Rang them", "--by", "GM")  # type: ignore[operator]
+
+    code, out, _ = run("flags", "show", str(flag_id), "--json")  # type: ignore[operator]
+
+    shown = json.loads(out)
+    assert code == 0 and shown["id"] == flag_id and shown["status"] == "resolved"
+    assert [(e["action"], e["actor"], e["note"]) for e in shown["events"]] == [("resolved", "GM", "Rang them")]
+
+
 def test_digest_preview_then_send(run: object, factory: Factory, store: Store, tmp_path: Path) -> None:
     factory.flag(severity="high", categories=("allegation",))
     preview = tmp_path / "preview.html"

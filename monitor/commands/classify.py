@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from monitor.app import App
 from monitor.commands import add_command
+from monitor.commands.progress import add_workers_option, progress_bar
 from monitor.filter import CommentContext
 from monitor.filter.batching import classified
 
@@ -31,6 +32,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("file", nargs="?", default="-", help="the file to read, or - for standard input (default)")
     parser.add_argument("--account", metavar="NAME", help="apply this account's overrides")
+    add_workers_option(parser)
 
 
 def records(stream: TextIO, is_csv: bool) -> Iterator[dict[str, Any]]:
@@ -55,8 +57,15 @@ def classify(args: argparse.Namespace, app: App) -> int:
     is_csv = args.file.lower().endswith(".csv")
     context = CommentContext(account=args.account)
     try:
-        with _open(args.file) as stream:
-            found = classified(app.classifier, records(stream, is_csv), itemgetter("text"), lambda _: context)
+        with _open(args.file) as stream, progress_bar(None) as done:
+            found = classified(
+                app.classifier,
+                records(stream, is_csv),
+                itemgetter("text"),
+                lambda _: context,
+                workers=args.workers,
+                done=done,
+            )
             for record, verdict in found:
                 print(json.dumps({**record, **verdict.to_dict()}, ensure_ascii=False))
     except OSError as exc:

@@ -16,7 +16,8 @@ from typing import Any, TextIO
 from monitor.app import App
 from monitor.commands import add_command
 from monitor.notify.export import cell
-from monitor.retention import purge_comment_text, stored_comments
+from monitor.notify.present import one_line
+from monitor.retention import matching_authors, purge_comment_text, purge_message_files, stored_comments
 
 CSV_COLUMNS = (
     "platform",
@@ -60,7 +61,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         export_comments,
         "write stored comments with their verdicts and flags: all of them, or one author's",
     )
-    export.add_argument("--author", metavar="ID", help="only comments by this author id, on any platform")
+    export.add_argument(
+        "--author",
+        metavar="ID_OR_NAME",
+        help="only comments by this author: a platform's author id, or a display name (any case), on any platform",
+    )
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="default: jsonl")
     export.add_argument("--output", metavar="FILE", type=Path, help="write here (readable by the owner only)")
     purge = add_command(
@@ -83,7 +88,13 @@ def positive_days(value: str) -> int:
 
 
 def export_comments(args: argparse.Namespace, app: App) -> int:
-    records = stored_comments(app.store, author_id=args.author)
+    if args.author is not None:
+        matches = matching_authors(app.store, args.author)
+        identities = "identity matches" if len(matches) == 1 else "identities match"
+        print(f"{len(matches)} author {identities} {args.author!r}:", file=sys.stderr)
+        for platform, author_id, name in matches:
+            print(f"  {platform} {one_line(author_id)} {one_line(name or '(name removed)')}", file=sys.stderr)
+    records = stored_comments(app.store, author=args.author)
     write = write_csv if args.format == "csv" else write_jsonl
     with _destination(args.output) as stream:
         count = write(records, stream)
@@ -93,8 +104,13 @@ def export_comments(args: argparse.Namespace, app: App) -> int:
 
 
 def purge_comments(args: argparse.Namespace, app: App) -> int:
-    purged = purge_comment_text(app.store, timedelta(days=args.older_than), app.now())
-    print(f"removed the text of {purged} comment{'s' if purged != 1 else ''} older than {args.older_than} days")
+    older_than = timedelta(days=args.older_than)
+    purged = purge_comment_text(app.store, older_than, app.now())
+    files = purge_message_files(app.settings.output_dir, older_than, app.now())
+    print(
+        f"removed the text of {purged} comment{'s' if purged != 1 else ''} and {files} message "
+        f"cop{'ies' if files != 1 else 'y'} older than {args.older_than} days"
+    )
     return 0
 
 

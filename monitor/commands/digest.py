@@ -33,6 +33,7 @@ def digest(args: argparse.Namespace, app: App) -> int:
         path = notifier.preview_digest(args.preview)
         print(f"Digest preview written to {path.resolve()} (nothing was sent)")
         return 0
+    settings.require_secrets(notify=True)
     resolved = auto_resolve(app.store, app.now(), settings.organisation.zone)
     if resolved:
         print(f"{resolved} flags closed: the organisation already replied or hid the comment")

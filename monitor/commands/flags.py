@@ -35,6 +35,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     show = actions.add_parser("show", help="one flag: the comment, why, and its history", parents=[nested])
     show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true", help="the flag and its history as JSON")
 
     for name, verb, option in (
         ("resolve", "mark a flag as dealt with", "--note"),
@@ -45,8 +46,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         closing.add_argument(option, dest="note", required=True, metavar="TEXT", help="what was done, or why")
         closing.add_argument("--by", metavar="NAME", help="who (default: $USER)")
 
-    export = actions.add_parser("export", help="write every flag as CSV", parents=[nested])
-    export.add_argument("--csv", action="store_true", required=True, help="CSV (the only format)")
+    export = actions.add_parser("export", help="write every flag as CSV or JSON", parents=[nested])
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    export.add_argument("--csv", dest="format", action="store_const", const="csv", help=argparse.SUPPRESS)
     export.add_argument("--open", action="store_true", help="only flags still open")
     export.add_argument("file", nargs="?", type=Path, help="where to write it (default: standard output)")
 
@@ -92,6 +94,17 @@ def show_flag(args: argparse.Namespace, app: App) -> int:
     record, presenter = records[0], presenter_for(app.settings)
     item = presenter.item(record)
     trail = history(app.store, args.id)
+    if args.json:
+        events = [
+            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor, "note": e.note} for e in trail.events
+        ]
+        sent = [
+            {"at": s.sent_at.isoformat(), "kind": s.kind, "channel": s.channel, "recipient": s.recipient}
+            for s in trail.notifications
+        ]
+        document = {**_as_json(record, presenter), "events": events, "notifications": sent}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
     print(f"Flag {record.flag_id}: {record.severity}, {record.status} ({item.what})")
     print(f"  {item.author} on {item.platform} ({one_line(record.account)}), {item.when}")
     print(f"  under {item.post_title}")
@@ -127,7 +140,11 @@ def close(args: argparse.Namespace, app: App) -> int:
 
 def export_flags(args: argparse.Namespace, app: App) -> int:
     records = load_flags(app.store, status="open" if args.open else None)
-    text = csv_text(records, presenter_for(app.settings))
+    presenter = presenter_for(app.settings)
+    if args.format == "json":
+        text = json.dumps([_as_json(record, presenter) for record in records], indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = csv_text(records, presenter)
     if args.file is None:
         sys.stdout.write(text)
     else:

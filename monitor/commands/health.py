@@ -20,7 +20,6 @@ from monitor.models import Account, JobStatus
 from monitor.schedule import cron_trigger
 from monitor.store import Store, describe_error
 
-POSTPONED_TOO_LONG = timedelta(days=1)
 POLLS_MISSED = 3  # an account not polled for this many intervals (and at least --max-failing) has stalled
 ALERT_GRACE = timedelta(minutes=15)
 DIGEST_GRACE = timedelta(hours=1)
@@ -67,6 +66,11 @@ def health(args: argparse.Namespace, app: App) -> int:
 def account_problem(account: Account, now: datetime, max_failing_seconds: float) -> str | None:
     if account.status == "auth_failed":
         return f"{account.name}: authentication failed: {account.last_error}"
+    postponed = account.not_before
+    if postponed is not None and (postponed - now).total_seconds() > max_failing_seconds:
+        # The platform asked us to wait (capped at a day): the account will go unread longer than it may fail.
+        why = f": {account.last_error}" if account.last_error else " at the platform's request"
+        return f"{account.name}: not polled until {postponed.isoformat(timespec='minutes')}{why}"
     if account.status == "failing" and account.failing_since is not None:
         failing_for = (now - account.failing_since).total_seconds()
         if failing_for > max_failing_seconds:
@@ -78,9 +82,7 @@ def account_problems(account: Account, now: datetime, limit: timedelta, stalled_
     found = []
     if (problem := account_problem(account, now, limit.total_seconds())) is not None:
         found.append(problem)
-    if account.not_before is not None and account.not_before - now > POSTPONED_TOO_LONG:
-        found.append(f"{account.name}: the platform postponed its polls until {account.not_before:%Y-%m-%d %H:%M} UTC")
-    elif account.status != "auth_failed" and account.last_attempt_at is not None:
+    if account.status != "auth_failed" and account.last_attempt_at is not None:
         quiet = now - account.last_attempt_at
         postponed = account.not_before is not None and account.not_before > now
         if quiet > stalled_after and not postponed:

@@ -8,19 +8,22 @@ import json
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import ValidationError
 from sqlmodel import col, select
 
 from monitor.app import App
 from monitor.commands import add_command, config_option
+from monitor.commands.progress import add_workers_option, progress_bar
 from monitor.errors import ConfigError
 from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
 from monitor.filter.batching import classified
+from monitor.filter.packs import load_packs, pack_source
 from monitor.models import Comment, Flag
 from monitor.models import Verdict as StoredVerdict
 
@@ -48,13 +51,23 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--rules", type=Path, metavar="FILE", help="a TOML file with a [filter] table to try instead of config.toml's"
     )
     backtest.add_argument("--limit", type=int, default=20, help="comments listed per change (default 20)")
+    add_workers_option(backtest)
+
+    backtest.add_argument("--json", action="store_true", help="the changes and hits as one JSON document")
 
     stats = actions.add_parser("stats", help="hits per rule, and how many were dismissed", parents=[nested])
     stats.add_argument("--since", type=int, default=30, metavar="DAYS", help="look back this many days (default 30)")
+    stats.add_argument("--json", action="store_true", help="one JSON document instead of a table")
+
+    show = actions.add_parser(
+        "show", help="list the shipped rule packs, or print one to copy a rule from", parents=[nested]
+    )
+    show.add_argument("pack", nargs="?", help="the pack to print, as shipped (TOML)")
+    show.add_argument("--json", action="store_true", help="the list of packs as JSON")
 
 
 def rules(args: argparse.Namespace, app: App) -> int:
-    handlers = {"test": test_rules, "backtest": backtest_rules, "stats": rule_stats}
+    handlers = {"test": test_rules, "backtest": backtest_rules, "stats": rule_stats, "show": show_packs}
     return handlers[args.action](args, app)
 
 
@@ -71,6 +84,8 @@ def verdict_lines(verdict: Verdict) -> list[str]:
 
 
 def test_rules(args: argparse.Namespace, app: App) -> int:
+    if args.account:
+        app.settings.account(args.account)
     verdict = app.classifier.classify(args.text, CommentContext(account=args.account))
     if args.json:
         print(json.dumps(verdict.to_dict(), ensure_ascii=False, indent=2))
@@ -114,25 +129,41 @@ def classifier_from_file(path: Path, app: App) -> Classifier:
         raise ConfigError(f"{path}: {exc}") from None
 
 
-def stored_contexts(app: App) -> Iterator[tuple[Comment, CommentContext]]:
-    """Every stored comment with the context the pipeline would give it."""
+class StoredComment(NamedTuple):
+    id: int
+    text: str | None
+
+
+def stored_contexts(app: App) -> Iterator[tuple[StoredComment, CommentContext]]:
+    """Every stored comment (its id and text) with the context the pipeline would give it."""
     names = {account.id: account.name for account in app.store.accounts()}
-    comments = list(app.store.iter_comments())
-    authors = {(c.platform, c.external_id): c.author_id for c in comments}
-    for comment in comments:
-        if comment.kind != "comment":
-            continue  # the organisation's own posts have their own checks (monitor.ownposts)
-        parent = authors.get((comment.platform, comment.parent_external_id)) if comment.parent_external_id else None
+    columns = (
+        Comment.id,
+        Comment.text,
+        Comment.account_id,
+        Comment.platform,
+        Comment.external_id,
+        Comment.parent_external_id,
+        Comment.author_id,
+        Comment.author_name,
+        Comment.by_owner,
+    )
+    with app.store.session() as session:  # columns, not Comment objects: a backtest reads every row
+        # The organisation's own posts have their own checks (monitor.ownposts).
+        rows = list(session.exec(select(*columns).where(Comment.kind == "comment").order_by(col(Comment.id))))
+    authors = {(row.platform, row.external_id): row.author_id for row in rows}
+    for row in rows:
+        parent = authors.get((row.platform, row.parent_external_id)) if row.parent_external_id else None
         yield (
-            comment,
+            StoredComment(row.id or 0, row.text),
             CommentContext(
-                account=names.get(comment.account_id),
-                platform=comment.platform,
-                author_id=comment.author_id,
-                author_name=comment.author_name,
-                is_reply=comment.parent_external_id is not None,
+                account=names.get(row.account_id),
+                platform=row.platform,
+                author_id=row.author_id,
+                author_name=row.author_name,
+                is_reply=row.parent_external_id is not None,
                 parent_author_id=parent,
-                by_owner=comment.by_owner,
+                by_owner=row.by_owner,
             ),
         )
 
@@ -140,27 +171,43 @@ def stored_contexts(app: App) -> Iterator[tuple[Comment, CommentContext]]:
 def backtest_rules(args: argparse.Namespace, app: App) -> int:
     classifier = classifier_from_file(args.rules, app) if args.rules else app.classifier
     with app.store.session() as session:
-        stored = {v.comment_id: v for v in session.exec(select(StoredVerdict))}
+        columns = (StoredVerdict.comment_id, StoredVerdict.flagged, StoredVerdict.severity)
+        rows = session.exec(select(*columns))
+        stored = {comment_id: severity if flagged else None for comment_id, flagged, severity in rows}
     newly: list[Change] = []
     cleared: list[Change] = []
     changed: list[Change] = []
     hits: Counter[str] = Counter()
     total = 0
-    pairs = stored_contexts(app)
-    for (comment, _), verdict in classified(classifier, pairs, lambda pair: pair[0].text or "", itemgetter(1)):
-        total += 1
-        hits.update(reason.rule for reason in verdict.reasons)
-        old = stored.get(comment.id or 0)
-        before = old.severity if old is not None and old.flagged else None
-        after = verdict.severity if verdict.flagged else None
-        change = Change(comment.id or 0, comment.text or "", before, after, [r.rule for r in verdict.reasons])
-        if before is None and after is not None:
-            newly.append(change)
-        elif before is not None and after is None:
-            change.rules = list(_stored_rules(old))
-            cleared.append(change)
-        elif before != after:
-            changed.append(change)
+    pairs = list(stored_contexts(app))
+    with progress_bar(len(pairs)) as done:
+        found = classified(
+            classifier, pairs, lambda pair: pair[0].text or "", itemgetter(1), workers=args.workers, done=done
+        )
+        for (comment, _), verdict in found:
+            total += 1
+            hits.update(reason.rule for reason in verdict.reasons)
+            before = stored.get(comment.id)
+            after = verdict.severity if verdict.flagged else None
+            change = Change(comment.id, comment.text or "", before, after, [r.rule for r in verdict.reasons])
+            if before is None and after is not None:
+                newly.append(change)
+            elif before is not None and after is None:
+                cleared.append(change)
+            elif before != after:
+                changed.append(change)
+    _show_stored_rules(app, cleared if args.json else cleared[: args.limit])
+    if args.json:
+        report = {
+            "comments": total,
+            "rules_file": str(args.rules) if args.rules else None,
+            "newly_flagged": [asdict(change) for change in newly],
+            "no_longer_flagged": [asdict(change) for change in cleared],
+            "severity_changed": [asdict(change) for change in changed],
+            "hits": dict(hits.most_common()),
+        }
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
     source = f"the rules in {args.rules}" if args.rules else "the current rules"
     print(f"Re-classified {total} stored comments with {source}.")
     _print_changes("Would newly be flagged", newly, args.limit)
@@ -175,6 +222,19 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
 def _stored_rules(verdict: StoredVerdict | None) -> Iterator[str]:
     for reason in (verdict.reasons or []) if verdict is not None else []:
         yield str(reason.get("rule", "?"))
+
+
+def _show_stored_rules(app: App, changes: list[Change]) -> None:
+    """Each change's rules are the ones its stored verdict gave (read only for the changes listed)."""
+    by_id = {change.comment_id: change for change in changes}
+    if not by_id:
+        return
+    with app.store.session() as session:
+        query = select(StoredVerdict.comment_id, StoredVerdict.reasons).where(
+            col(StoredVerdict.comment_id).in_(list(by_id))
+        )
+        for comment_id, reasons in session.exec(query):
+            by_id[comment_id].rules = [str(reason.get("rule", "?")) for reason in reasons or []]
 
 
 def _print_changes(title: str, changes: list[Change], limit: int) -> None:
@@ -208,10 +268,39 @@ def rule_stats(args: argparse.Namespace, app: App) -> int:
         hits.update(rules_hit)
         if verdict.comment_id in dismissed_ids:
             dismissed.update(rules_hit)
+    if args.json:
+        rows = [{"rule": rule, "hits": count, "dismissed": dismissed[rule]} for rule, count in hits.most_common()]
+        print(json.dumps({"days": args.since, "flagged_comments": len(verdicts), "rules": rows}, indent=2))
+        return 0
     print(f"Rule hits over the last {args.since} days ({len(verdicts)} flagged comments):")
     if not hits:
         print("  none")
     for rule, count in hits.most_common():
         share = dismissed[rule] / count
         print(f"  {count:6} hits  {dismissed[rule]:5} dismissed ({share:4.0%})  {rule}")
+    return 0
+
+
+# show
+
+
+def show_packs(args: argparse.Namespace, app: App) -> int:
+    packs = load_packs()
+    if args.pack is not None:
+        if args.pack not in packs:
+            raise ConfigError(f"no rule pack named {args.pack!r} (packs: {', '.join(packs)})")
+        print(pack_source(args.pack), end="")
+        return 0
+    disabled = set(app.settings.filter.disabled_packs)
+    rows = [
+        {"pack": name, "enabled": name not in disabled, "rules": len(pack.rules), "description": pack.description}
+        for name, pack in packs.items()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = "on " if row["enabled"] else "off"
+        print(f"  {state} {row['pack']:<18} {row['rules']:3} rules  {row['description']}")
+    print("Print one with `monitor rules show PACK`; override a rule by giving its name under [[filter.rules]].")
     return 0

@@ -16,6 +16,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, app: App) -> int:
+    settings = app.settings
+    settings.require_secrets([a for a in settings.accounts if a.enabled], notify=True)
     Service(app).run()
     return 0
 
@@ -26,6 +28,7 @@ def poll(args: argparse.Namespace, app: App) -> int:
     if not accounts:
         print("No accounts to poll: add [[accounts]] to the config.")
         return 1
+    settings.require_secrets(accounts, notify=True)
     service = Service(app)
     failed = 0
     for account in accounts:

@@ -20,9 +20,13 @@ class Pack:
     lists: dict[str, tuple[str, ...]]
 
 
+def pack_source(name: str) -> str:
+    """A shipped pack's TOML as written, comments and all."""
+    return resources.files("monitor.filter").joinpath("packs", f"{name}.toml").read_text(encoding="utf-8")
+
+
 def _read(name: str) -> Pack:
-    source = resources.files("monitor.filter").joinpath("packs", f"{name}.toml").read_text(encoding="utf-8")
-    data = tomllib.loads(source)
+    data = tomllib.loads(pack_source(name))
     rules: list[RuleSettings] = []
     for index, rule in enumerate(data.get("rules", [])):
         try:

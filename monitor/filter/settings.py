@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -10,9 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from monitor.filter.detectors import DETECTORS
 from monitor.filter.normalise import words_of
-from monitor.filter.verdict import Category, Severity
+from monitor.filter.verdict import CATEGORIES, DEFAULT_CATEGORY_SEVERITY, Severity
 
 BUILTIN_LISTS = ("organisation", "protected_names", "staff", "service_users")
+CATEGORY_NAME = r"^[a-z][a-z0-9_-]{0,39}$"
 
 
 def _rule_label(info: ValidationInfo) -> str:
@@ -92,7 +94,8 @@ class _Named(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(min_length=1)
-    category: Category
+    # One of CATEGORIES, or a category the operator declares under [[filter.categories]].
+    category: str = Field(pattern=CATEGORY_NAME)
 
 
 class RuleSettings(MatchGroup, _Named):
@@ -161,8 +164,26 @@ class AccountOverride(BaseModel):
 
     disabled_packs: list[str] = []
     disabled_rules: list[str] = []
-    category_severity: dict[Category, Severity] = {}
+    category_severity: dict[str, Severity] = {}
     rule_severity: dict[str, Severity] = {}
+
+
+class CustomCategory(BaseModel):
+    """A category of the operator's own, e.g. [[filter.categories]] name = "fundraising"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=CATEGORY_NAME)
+    # How the email names a flag of this category: "Flagged as {label}".
+    label: str = Field(min_length=1, max_length=60)
+    severity: Severity = "medium"
+
+    @field_validator("name")
+    @classmethod
+    def _not_built_in(cls, value: str) -> str:
+        if value in CATEGORIES:
+            raise ValueError(f"{value!r} is a built-in category; change its severity with category_severity instead")
+        return value
 
 
 class FilterSettings(BaseModel):
@@ -175,11 +196,15 @@ class FilterSettings(BaseModel):
     rules: list[RuleSettings] = []
     lists: dict[str, list[str]] = {}
     list_files: dict[str, str] = {}
+    # Change one entry of a shipped list without copying the whole list: { profanity = ["numpty"] }.
+    extra_words: dict[str, list[str]] = {}
+    disabled_words: dict[str, list[str]] = {}
     protected_names_file: str | None = None
     organisation_aliases: list[str] = []
     staff_accounts: list[str] = []
     service_user_accounts: list[str] = []
-    category_severity: dict[Category, Severity] = {}
+    categories: list[CustomCategory] = []
+    category_severity: dict[str, Severity] = {}
     negative_threshold: float = Field(default=-0.6, ge=-1.0, le=0.0)
     accounts: dict[str, AccountOverride] = {}
 
@@ -198,6 +223,14 @@ class FilterSettings(BaseModel):
                 raise ValueError(f"list file for {name!r} ({path!r}) does not exist")
         return value
 
+    @field_validator("extra_words", "disabled_words")
+    @classmethod
+    def _word_changes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for words in value.values():
+            for word in words:
+                check_phrase(word)
+        return value
+
     @model_validator(mode="after")
     def _names_are_known(self) -> FilterSettings:
         from monitor.filter.packs import load_packs, shared_lists
@@ -207,12 +240,30 @@ class FilterSettings(BaseModel):
         rule_names = pack_rules | {rule.name for rule in self.rules}
         known_lists = set(BUILTIN_LISTS) | set(self.lists) | set(self.list_files)
         known_lists |= {name for pack in packs.values() for name in pack.lists} | set(shared_lists())
+        categories = set(CATEGORIES) | {category.name for category in self.categories}
+        if len(categories) < len(CATEGORIES) + len(self.categories):
+            raise ValueError("categories: two custom categories have the same name")
+        _reject_unknown("category_severity", list(self.category_severity), categories)
+        for index, rule in enumerate(self.rules):
+            _reject_unknown(f"rules[{index}] ({rule.name!r}).category", [rule.category], categories)
         _reject_unknown("disabled_packs", self.disabled_packs, set(packs))
         _reject_unknown("disabled_rules", self.disabled_rules, rule_names)
         for account, override in self.accounts.items():
             _reject_unknown(f"accounts.{account}.disabled_packs", override.disabled_packs, set(packs))
             _reject_unknown(f"accounts.{account}.disabled_rules", override.disabled_rules, rule_names)
             _reject_unknown(f"accounts.{account}.rule_severity", list(override.rule_severity), rule_names)
+            _reject_unknown(f"accounts.{account}.category_severity", list(override.category_severity), categories)
+        for key in ("extra_words", "disabled_words"):
+            _reject_unknown(key, list(getattr(self, key)), known_lists - set(BUILTIN_LISTS))
+        entries: dict[str, set[str]] = {}
+        sources: list[Mapping[str, Sequence[str]]] = [shared_lists(), *(p.lists for p in packs.values()), self.lists]
+        for source in sources:
+            for name, values in source.items():
+                entries.setdefault(name, set()).update(value.casefold() for value in values)
+        for name, words in self.disabled_words.items():
+            absent = [word for word in words if word.casefold() not in entries.get(name, set())]
+            if absent:
+                raise ValueError(f"disabled_words.{name}: {absent[0]!r} is not in the list (see `monitor rules show`)")
         for index, rule in enumerate(self.rules):
             missing = sorted(rule.list_names() - known_lists)
             if missing:
@@ -226,6 +277,15 @@ class FilterSettings(BaseModel):
                 raise ValueError(f"rules: two rules are named {rule.name!r}")
             seen.add(rule.name)
         return self
+
+    def category_labels(self) -> dict[str, str]:
+        """The operator's categories and how the email names them."""
+        return {category.name: category.label for category in self.categories}
+
+    def default_severities(self) -> dict[str, str]:
+        """Each category's severity before any rule or account says otherwise."""
+        custom = {category.name: category.severity for category in self.categories}
+        return {**DEFAULT_CATEGORY_SEVERITY, **custom, **self.category_severity}
 
     def missing_files(self, base_dir: Path) -> list[str]:
         """Each configured file that does not exist, as 'key: path' (relative paths resolve from base_dir)."""

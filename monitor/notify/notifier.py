@@ -309,7 +309,12 @@ def presenter_for(settings: Settings) -> Presenter:
         label = getattr(account.connector, "platform_label", None)
         labels[account.name] = label if isinstance(label, str) and label else account.platform
         hosts[account.name] = account_hosts(account.platform, account.connector.base_url)
-    return Presenter(zone=settings.organisation.zone, platform_labels=labels, account_hosts=hosts)
+    return Presenter(
+        zone=settings.organisation.zone,
+        platform_labels=labels,
+        account_hosts=hosts,
+        category_labels=settings.filter.category_labels(),
+    )
 
 
 def channels_for(
@@ -323,7 +328,6 @@ def channels_for(
         channels.append(SlackChannel(config.slack, http))
     if config.teams is not None:
         channels.append(TeamsChannel(config.teams, http))
-    if config.output_dir:
-        directory = settings.config_dir / Path(config.output_dir)
-        channels.append(FileChannel(directory, config.sender))
+    if settings.output_dir is not None:
+        channels.append(FileChannel(settings.output_dir, config.sender))
     return channels

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -97,6 +97,7 @@ class Presenter:
     zone: ZoneInfo
     platform_labels: Mapping[str, str]
     account_hosts: Mapping[str, frozenset[str]]
+    category_labels: Mapping[str, str] = field(default_factory=dict)  # the operator's own categories
 
     def item(self, record: FlagRecord) -> Item:
         hosts = self.hosts_for(record.account, record.platform)
@@ -104,7 +105,7 @@ class Presenter:
             flag_id=record.flag_id,
             severity=record.severity,
             status=record.status,
-            what=describe_categories(record.categories),
+            what=describe_categories(record.categories, self.category_labels),
             account=record.account,
             platform=self.platform_name(record.account, record.platform),
             author=bounded(one_line(record.author or ""), AUTHOR_CHARS)
@@ -232,8 +233,9 @@ def explanations(reasons: Iterable[Mapping[str, object]]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def describe_categories(categories: Iterable[str]) -> str:
-    words = [CATEGORY_WORDS.get(category, category) for category in categories]
+def describe_categories(categories: Iterable[str], custom_labels: Mapping[str, str] | None = None) -> str:
+    labels = {**CATEGORY_WORDS, **(custom_labels or {})}
+    words = [labels.get(category, category) for category in categories]
     if not words:
         return "a flagged comment"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -31,7 +31,7 @@ class SmtpSettings(Strict):
     @field_validator("username", "password")
     @classmethod
     def _ascii(cls, value: Secret | None) -> Secret | None:
-        if value is not None and not value.reveal().isascii():
+        if value is not None and value.problem is None and not value.reveal().isascii():
             raise ValueError(f"the value from {value.source} has non-ASCII characters, which SMTP login cannot send")
         return value
 

@@ -11,7 +11,7 @@ import responses
 
 from bench.economy_bluesky import HANDLE, OWNER_DID, XRPC, FakeBluesky, jwt, measure, reply
 from connectors.base import Batch, Comment
-from connectors.bluesky import BlueskyConnector, BlueskySettings, Session, jwt_expiry
+from connectors.bluesky import BlueskyConnector, BlueskySettings, Session, creation_time, jwt_expiry
 from connectors.errors import AuthError, ConnectorError, FatalError, RetryableError
 from connectors.http import HttpClient
 from monitor.secrets import Secret
@@ -107,7 +107,8 @@ def test_quirks_mention_without_zone_quote_media_only_and_owner_reply(rsps: resp
     found = comments_of(run(connector()))
 
     mention = found["at://did:plc:sam5vq2kx3ahd/app.bsky.feed.post/3lpq2tb7wak2c"]
-    assert mention.created_at == datetime(2026, 5, 10, 11, 40, 19, 552000, tzinfo=UTC)
+    # createdAt without a zone is the client's local time: indexedAt (the server's clock) stands in
+    assert mention.created_at == datetime(2026, 5, 10, 11, 40, 20, 8000, tzinfo=UTC)
     assert mention.author_name == "@sam.example.org"
     assert mention.parent_id is None and mention.post_id is None
     quote = found["at://did:plc:kim8wd4hq2bzr/app.bsky.feed.post/3lpq2kqf2bc2p"]
@@ -366,3 +367,21 @@ def test_without_own_posts_the_author_feed_is_not_read(rsps: responses.RequestsM
 
     assert paths(rsps) == ["com.atproto.server.createSession", "app.bsky.notification.listNotifications"]
     assert all(not batch.posts for batch in batches)
+@pytest.mark.parametrize(
+    ("created", "indexed", "expected"),
+    [
+        # A client in New York writing local time with no zone: read as UTC it is five hours early.
+        ("2026-11-20T07:00:00.000", "2026-11-20T12:00:01.120Z", datetime(2026, 11, 20, 12, 0, 1, 120000, tzinfo=UTC)),
+        # A client in Tokyo: read as UTC it is nine hours in the future.
+        ("2026-11-20T21:00:00", "2026-11-20T12:00:02Z", datetime(2026, 11, 20, 12, 0, 2, tzinfo=UTC)),
+        # A zone, and a clock running fast: no later than the server indexed it.
+        ("2026-11-20T12:10:00+00:00", "2026-11-20T12:00:03Z", datetime(2026, 11, 20, 12, 0, 3, tzinfo=UTC)),
+        # A zone and a sane clock: the client's own time, a second before indexing.
+        ("2026-11-20T13:00:00+01:00", "2026-11-20T12:00:01Z", datetime(2026, 11, 20, 12, 0, tzinfo=UTC)),
+        # No indexedAt to bound it: read as UTC.
+        ("2026-11-20T07:00:00", None, datetime(2026, 11, 20, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_created_at_is_bounded_by_indexed_at(created: str, indexed: str | None, expected: datetime) -> None:
+    """Lexicon app.bsky.feed.post: createdAt is "client-declared"; indexedAt comes from the AppView."""
+    assert creation_time(created, indexed) == expected

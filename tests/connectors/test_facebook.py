@@ -24,7 +24,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "facebook"
 GRAPH = "https://graph.facebook.com/v23.0"
 PAGE_ID = "104512345678901"
 TOKEN = "EAAG-secret-page-token-1234"
-POSTS = f"{GRAPH}/{PAGE_ID}/posts"
+POSTS = f"{GRAPH}/{PAGE_ID}/feed"
 COFFEE_COMMENTS = f"{GRAPH}/{PAGE_ID}_1220056789012345/comments"
 NOW = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
 
@@ -101,10 +101,10 @@ def test_first_poll_follows_every_posts_page_and_a_busy_posts_comments(
     assert batches[-1].bookmark == {"since": "2026-05-09T11:00:00+00:00"}
     assert all(batch.bookmark is None for batch in batches[:-1])
     assert [urlsplit(call.request.url).path for call in rsps.calls] == [
-        "/v23.0/104512345678901/posts",
+        "/v23.0/104512345678901/feed",
         "/v23.0/104512345678901_1220056789012345/comments",
-        "/v23.0/104512345678901/posts",
-        "/v23.0/104512345678901/posts",
+        "/v23.0/104512345678901/feed",
+        "/v23.0/104512345678901/feed",
     ]
     assert made.http.requests_made == 4
 
@@ -265,7 +265,7 @@ def test_graph_errors_are_sorted_into_three_kinds(
     assert f"code {fixture(name)['error']['code']}" in message
     assert TOKEN not in message
     assert "access_token" not in message
-    assert message.startswith("GET https://graph.facebook.com/v23.0/104512345678901/posts failed")
+    assert message.startswith("GET https://graph.facebook.com/v23.0/104512345678901/feed failed")
 
 
 def test_buc_throttle_waits_as_long_as_graph_says(rsps: responses.RequestsMock) -> None:

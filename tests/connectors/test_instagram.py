@@ -119,7 +119,8 @@ def test_comment_fields_are_mapped(rsps: responses.RequestsMock) -> None:
     assert first.author_name == "jane.doe"
     assert first.author_id == "17841400000000101"
     assert first.post_id == "17900000000000001"
-    assert first.post_url == first.permalink == "https://www.instagram.com/p/DKgArdn01/"
+    assert first.post_url == "https://www.instagram.com/p/DKgArdn01/"
+    assert first.permalink == "https://www.instagram.com/p/DKgArdn01/c/17850000000000011/"
     assert first.post_title == "Garden party at Willow House today!"
     assert first.parent_id is None
     assert not first.by_owner
@@ -131,7 +132,9 @@ def test_comment_fields_are_mapped(rsps: responses.RequestsMock) -> None:
     assert reply.by_owner
     assert comments["17850000000000013"].hidden
     assert comments["17850000000000034"].parent_id == "17850000000000033"
-    assert comments["17850000000000034"].permalink == "https://www.instagram.com/p/DJx1Yq903/"
+    assert comments["17850000000000034"].permalink == (
+        "https://www.instagram.com/p/DJx1Yq903/c/17850000000000033/r/17850000000000034/"
+    )
 
 
 def test_malformed_comment_is_skipped_with_a_reason(rsps: responses.RequestsMock) -> None:

@@ -118,7 +118,7 @@ def test_requests_carry_version_headers_and_restli_encoding() -> None:
     assert posts_query["q"] == ["author"]
     assert posts_query["sortBy"] == ["CREATED"]
     assert calls[0].headers["Authorization"] == f"Bearer {TOKEN}"
-    assert calls[0].headers["LinkedIn-Version"] == "202510"
+    assert calls[0].headers["LinkedIn-Version"] == "202607"
     assert calls[0].headers["X-Restli-Protocol-Version"] == "2.0.0"
     assert calls[2].url == (
         f"{REST}/socialMetadata?ids=List(urn%3Ali%3Ashare%3A7330000000000000003,"
@@ -295,10 +295,23 @@ def test_server_error_is_retried_then_retryable() -> None:
     assert len(waits) == 3
 
 
-def test_retired_version_is_fatal_and_names_the_setting() -> None:
+def test_retired_version_stops_the_account_and_names_the_setting() -> None:
+    """LinkedIn answers a sunset LinkedIn-Version with 426 (Marketing API "Versioning" page)."""
     with responses.RequestsMock() as rsps:
         serve_error(rsps, "error_version.json", 426)
-        with pytest.raises(FatalError, match="linkedin_version"):
+        with pytest.raises(AuthError, match="set linkedin_version on this account") as raised:
+            list(connector(linkedin_version="202301").fetch(None))
+
+    assert "LinkedIn-Version 202301" in str(raised.value)
+    assert "default is 202607" in str(raised.value)
+
+
+def test_unknown_version_answered_with_400_is_the_same_config_error() -> None:
+    with responses.RequestsMock() as rsps:
+        rsps.get(re.compile(re.escape(f"{REST}/posts")), status=400, json={
+            "status": 400, "code": "VERSION_MISSING", "message": "A version must be present"
+        })
+        with pytest.raises(AuthError, match="linkedin_version"):
             list(connector().fetch(None))
 
 

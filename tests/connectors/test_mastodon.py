@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -134,7 +135,8 @@ def test_nothing_new_is_one_request_and_leaves_the_bookmark(rsps: responses.Requ
 
     assert batches == []
     assert made.http.requests_made == 1
-    assert instance.requests_seen == [{"types[]": "mention", "limit": "40", "min_id": "29"}]
+    assert instance.requests_seen == [{"types[]": "update", "limit": "40", "min_id": "29"}]  # the last of the types
+    assert parse_qs(urlsplit(rsps.calls[0].request.url).query)["types[]"] == ["mention", "quote", "update"]
 
 
 def test_many_new_mentions_are_read_oldest_page_first_towards_newer(rsps: responses.RequestsMock) -> None:

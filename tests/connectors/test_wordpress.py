@@ -87,7 +87,7 @@ def test_comment_fields_entities_links_and_replies(rsps: responses.RequestsMock)
         "Hi Jo, I\u2019m so sorry. I\u2019ve passed this to the manager \u2013 we\u2019ll ring you today. Contact us"
     )
     held = found["1043"]
-    assert held.hidden is True
+    assert held.hidden is False  # held for moderation is live, awaiting the site's decision (H4)
     assert held.text == "I heard Oak House is closing down \u2026 is that true?"
 
 
@@ -321,3 +321,17 @@ def test_without_own_posts_the_sites_posts_are_not_read(rsps: responses.Requests
 
     assert [call.request.url.split("?")[0] for call in rsps.calls] == [COMMENTS]
     assert all(not batch.posts for batch in batches)
+@pytest.mark.parametrize(
+    ("link", "post"),
+    [
+        # WP REST "Comments" reference: link is the comment's URL; with paged comments it carries the page.
+        ("https://blog.example.org/2026/05/open-day/comment-page-2/#comment-912", "https://blog.example.org/2026/05/open-day/"),
+        ("https://blog.example.org/2026/05/open-day/comment-page-1#comment-3", "https://blog.example.org/2026/05/open-day/"),
+        ("https://blog.example.org/?p=88&cpage=2#comment-41", "https://blog.example.org/?p=88"),
+        ("https://blog.example.org/2026/05/open-day/#comment-7", "https://blog.example.org/2026/05/open-day/"),
+    ],
+)
+def test_the_posts_address_has_no_comment_page(link: str, post: str) -> None:
+    from connectors.wordpress import post_address
+
+    assert post_address(link) == post

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from monitor.filter import Classifier, CommentContext, FilterSettings
-from monitor.filter.batching import batches
+from monitor.filter.batching import BATCH_SIZE, SERIAL_BATCHES, batches, classified
 
 SAMPLES = Path(__file__).resolve().parents[2] / "monitor" / "sample_data" / "comments.jsonl"
 EVASIONS = [
@@ -87,3 +88,61 @@ def test_batches_hand_over_what_was_read_before_a_failure() -> None:
         for batch in batches(items_then_failure(), size=10):
             seen.append(batch)
     assert seen == [[1, 2]]
+
+
+def _many(count: int) -> list[tuple[int, str, CommentContext | None]]:
+    """``count`` numbered comments with contexts, more than enough to be classified by a pool of processes."""
+    texts = _texts() + [text for text, _ in STAFF]
+    contexts = _contexts(len(texts) - len(STAFF)) + [context for _, context in STAFF]
+    return [(index, texts[index % len(texts)], contexts[index % len(texts)]) for index in range(count)]
+
+
+def test_a_large_input_on_several_processes_gets_the_same_verdicts_in_order(classifier: Classifier) -> None:
+    items = _many(BATCH_SIZE * (SERIAL_BATCHES + 2) + 7)
+    done: list[int] = []
+    found = list(classified(classifier, items, lambda i: i[1], lambda i: i[2], workers=2, done=done.append))
+    assert [item for item, _ in found] == items
+    expected = classifier.classify_many([text for _, text, _ in items], [context for _, _, context in items])
+    assert [verdict for _, verdict in found] == expected
+    assert sum(done) == len(items) and len(done) == SERIAL_BATCHES + 3
+    assert 0 < sum(verdict.flagged for verdict in expected) < len(items)
+
+
+def test_a_small_input_stays_in_this_process(classifier: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_pool(*_: object, **__: object) -> None:
+        raise AssertionError("a pool was started for a small input")
+
+    monkeypatch.setattr("monitor.filter.batching.ProcessPoolExecutor", no_pool)
+    items = _many(BATCH_SIZE * SERIAL_BATCHES)
+    found = list(classified(classifier, items, lambda i: i[1], lambda i: i[2], workers=2))
+    assert [verdict for _, verdict in found] == classifier.classify_many(
+        [text for _, text, _ in items], [context for _, _, context in items]
+    )
+
+
+@pytest.mark.parametrize("failing_after", [BATCH_SIZE + 3, BATCH_SIZE * (SERIAL_BATCHES + 3) + 3])
+def test_on_several_processes_what_was_read_before_a_failure_is_classified_first(
+    classifier: Classifier, failing_after: int
+) -> None:
+    def items_then_failure() -> Iterator[tuple[int, str, CommentContext | None]]:
+        yield from _many(failing_after)
+        raise ValueError("line 9: not JSON")
+
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="line 9"):
+        for (index, _, _), _verdict in classified(
+            classifier, items_then_failure(), lambda i: i[1], lambda i: i[2], workers=2
+        ):
+            seen.append(index)
+    assert seen == list(range(failing_after))
+
+
+def test_a_classifier_survives_pickling_with_its_rules_and_lists() -> None:
+    # A worker process started by spawn (macOS, Windows) gets the classifier pickled.
+    original = Classifier.from_settings(
+        FilterSettings(staff_accounts=["kim.support"], service_user_accounts=["jamie_b"], organisation_aliases=["BWC"])
+    )
+    copy = pickle.loads(pickle.dumps(original))
+    texts = [*_texts(), "BWC are liars", *(text for text, _ in STAFF)]
+    contexts = [*_contexts(len(texts) - len(STAFF)), *(context for _, context in STAFF)]
+    assert copy.classify_many(texts, contexts) == original.classify_many(texts, contexts)

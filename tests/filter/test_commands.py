@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -69,6 +70,42 @@ def test_classify_csv_and_stdin(
     captured = capsys.readouterr()
     assert json.loads(captured.out.splitlines()[0])["flagged"] is False
     assert "line 2: not JSON" in captured.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_large_file_is_classified_in_order_on_two_processes_with_a_progress_bar_on_a_terminal(
+    tmp_path: Path, default_classifier: Classifier, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["you idiots", "thanks so much", "what a load of sh1t", "lovely day"] * 700
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": n, "text": t}) + "\n" for n, t in enumerate(texts)), encoding="utf-8")
+    args = parse(classify_command, ["classify", str(path), "--workers", "2"])
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert args.handler(args, fake_app(default_classifier)) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["id"] for line in lines] == list(range(len(texts)))
+    assert [line["flagged"] for line in lines[:4]] == [True, False, True, False]
+    drawn = terminal.getvalue()
+    # How often tqdm redraws depends on the machine's speed: a count with a rate was drawn, then cleared.
+    assert re.search(r"\r[1-9][\d.]*k? comments \[[\d:]+, [\d.]+k? comments/s\]", drawn), drawn
+    assert drawn.endswith("\r")
+
+
+def test_no_progress_bar_when_standard_error_is_not_a_terminal(
+    tmp_path: Path, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "you idiots"}\n' * 600, encoding="utf-8")
+    args = parse(classify_command, ["classify", str(path)])
+    assert args.handler(args, fake_app(default_classifier)) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 600
+    assert captured.err == ""
 
 
 def test_eval_prints_scores(tmp_path: Path, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]) -> None:

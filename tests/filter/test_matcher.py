@@ -1,4 +1,4 @@
-"""The compiled phrase matcher against a plain reading of what a phrase means.
+"""The phrase matcher against a plain reading of what a phrase means.
 
 Texts here have no digits and no letter three times in a row, so no word has another reading; the matcher
 must then find exactly what a word-by-word comparison finds: each phrase's words in order on consecutive
@@ -10,7 +10,6 @@ word then matches through any of them.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import re
 
@@ -84,16 +83,6 @@ def test_a_phrase_found_through_two_readings_has_one_span() -> None:
     stupi = matcher.add("stu*")
     # "stuuupid" reads as itself, as "stuupid" and as "stupid": the stem matches all three, once.
     assert matcher.find("so stuuupid", leet=False, stretched=True) == {stupid: [(3, 11)], stupi: [(3, 11)]}
-
-
-def test_hits_are_not_tracked_by_the_cycle_collector() -> None:
-    # A batch holds every comment's hits until its verdict; tracked, they made the collector walk them again
-    # and again (see Hits).
-    matcher = PhraseMatcher()
-    matcher.add("scam")
-    hits = matcher.hits("a scam, a scam")
-    assert len(hits) == 2
-    assert not gc.is_tracked(hits)
 
 
 def test_thousands_of_first_words_are_all_found() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
 
 import pytest
 
-from monitor.filter import Classifier, Reason, Verdict
+from monitor.filter import Reason, Verdict
 
 
 def _reason(rule: str, category: str, severity: str) -> Reason:
@@ -89,11 +88,3 @@ def test_a_verdict_as_a_dict_is_json_with_spans_as_pairs() -> None:
 def test_a_reason_needs_its_words() -> None:
     with pytest.raises(TypeError):
         Reason("r", "abuse", None, "Why.")  # type: ignore[arg-type]
-
-
-def test_the_cycle_collector_does_not_track_verdicts(default_classifier: Classifier) -> None:
-    # A batch holds hundreds of verdicts at once; tracked, they made the collector walk them again and again.
-    verdict = default_classifier.classify("You are scum")
-    assert verdict.flagged
-    assert not gc.is_tracked(verdict)
-    assert not any(gc.is_tracked(reason) for reason in verdict.reasons)

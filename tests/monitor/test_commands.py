@@ -147,7 +147,7 @@ def test_health_fails_for_an_account_postponed_beyond_a_day_or_whose_polls_stopp
     code, out = health_of(config, capsys)
 
     assert code == 1
-    assert "unhealthy: throttled: the platform postponed its polls until" in out
+    assert "unhealthy: throttled: not polled until" in out
     assert "unhealthy: hung: no poll has started for 180 minutes" in out
     assert "fine" not in out
 
@@ -206,3 +206,31 @@ def test_health_fails_for_a_digest_overdue_by_more_than_an_hour(
     due = last + timedelta(days=1)
     assert code == 1
     assert f"unhealthy: the digest due at {due:%Y-%m-%d} 08:00 UTC has not been sent" in out
+
+
+def test_check_prints_when_a_token_expires_and_warns_within_14_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from monitor.app import App
+    from monitor.expiry import expiring_credentials
+
+    monkeypatch.setenv("CHECK_FB_TOKEN", "EAAB-check-token-42")
+    soon = facebook("soon", "1") + 'token_expires = "2026-12-10"\n'
+    later = facebook("later", "2") + 'token_expires = "2027-03-01"\n'
+    config = write_config(tmp_path, soon + later + facebook("never", "3"))
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    app = App(config, now=lambda: now)
+    with responses.RequestsMock() as rsps:
+        for page in ("1", "2", "3"):
+            rsps.get(f"{GRAPH}/v23.0/{page}", json={"id": page, "name": "Brightwater Care"})
+        from monitor.commands.check import check
+
+        assert check(None, app) == 0  # type: ignore[arg-type]
+
+    out = capsys.readouterr().out
+    assert "    WARNING: access token expires 2026-12-11 (in 9 days); it cannot be renewed automatically" in out
+    assert "    access token expires 2027-03-02 (in 90 days)" in out
+    assert "NOT encrypted" in out
+    notices = expiring_credentials(app.settings.accounts, app.connector, now)
+    assert [(notice.account, notice.expires_at) for notice in notices] == [("soon", datetime(2026, 12, 11, tzinfo=UTC))]
+    app.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from connectors.base import Batch
 from connectors.base import Comment as FetchedComment
@@ -18,7 +19,7 @@ from monitor import config
 from monitor.app import App
 from monitor.commands import comments
 from monitor.filter.verdict import Reason, Verdict
-from monitor.models import FlagEvent
+from monitor.models import Comment, FlagEvent
 from monitor.retention import stored_comments
 from monitor.store import Store
 
@@ -109,7 +110,7 @@ def test_a_subject_access_request_finds_the_authors_comments_on_every_platform(
         {"at": "2026-11-20T09:00:00+00:00", "actor": "Pat Lee", "action": "resolved", "note": "Called the family"},
     ]
     assert records[1]["verdict"] is None and records[1]["flag"] is None
-    assert err.strip() == "exported 2 comments"
+    assert err.splitlines()[-1] == "exported 2 comments"
 
 
 def test_csv_export_defuses_spreadsheet_formulas(app: App, stocked: Store, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,10 +138,33 @@ def test_exporting_everything_to_a_file_only_the_owner_can_read(
     assert capsys.readouterr().err.strip() == f"exported 4 comments to {target}"
 
 
-def test_an_unknown_author_exports_nothing(app: App, stocked: Store, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unknown_author_exports_nothing_and_says_so(
+    app: App, stocked: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(app, "export", "--author", "nobody") == 0
     out, err = capsys.readouterr()
-    assert out == "" and err.strip() == "exported 0 comments"
+    assert out == "" and err.splitlines() == ["0 author identities match 'nobody':", "exported 0 comments"]
+
+
+def test_a_subject_access_request_by_display_name_lists_who_it_matched(
+    app: App, stocked: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save(app.store, "blog", "wordpress", [fetched("wp-1", "77", "Lovely day")])
+    with app.store.session() as session:
+        session.execute(update(Comment).where(Comment.external_id == "wp-1").values(author_name="  name OF u-7 "))
+        session.commit()
+
+    assert run(app, "export", "--author", "Name  of U-7") == 0
+
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["external_id"] for line in out.splitlines()] == ["fb-1", "x-1", "wp-1"]
+    assert err.splitlines() == [
+        "3 author identities match 'Name  of U-7':",
+        "  facebook u-7 Name of u-7",
+        "  wordpress 77 name OF u-7",
+        "  x u-7 Name of u-7",
+        "exported 3 comments",
+    ]
 
 
 def test_the_export_reads_a_page_at_a_time(stocked: Store) -> None:
@@ -156,7 +180,7 @@ def test_the_export_reads_a_page_at_a_time(stocked: Store) -> None:
 def test_purge_on_demand_reports_the_count(app: App, capsys: pytest.CaptureFixture[str]) -> None:
     save(app.store, "page", "facebook", [fetched("old", "u-1", "old words", 400), fetched("new", "u-2", "new", 3)])
     assert run(app, "purge", "--older-than", "365") == 0
-    assert capsys.readouterr().out.strip() == "removed the text of 1 comment older than 365 days"
+    assert capsys.readouterr().out.strip() == "removed the text of 1 comment and 0 message copies older than 365 days"
     texts = {row.external_id: row.text for row in app.store.iter_comments()}
     assert texts == {"old": None, "new": "new"}
 

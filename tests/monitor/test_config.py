@@ -61,10 +61,40 @@ def test_unknown_account_key_names_the_account(tmp_path: Path, monkeypatch: pyte
     assert "accounts[0] (page).page_idd: unknown key" in message
 
 
-def test_unset_environment_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unset_environment_variable_is_named_when_the_account_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TEST_FB_TOKEN", raising=False)
-    message = error_for(tmp_path, FACEBOOK)
-    assert "accounts[0] (page).access_token: environment variable TEST_FB_TOKEN is not set" in message
+    settings = config.load(write(tmp_path, FACEBOOK))
+    settings.require_secrets()
+    with pytest.raises(ConfigError) as caught:
+        settings.require_secrets(settings.accounts)
+    assert "accounts[0] (page).access_token: environment variable TEST_FB_TOKEN is not set" in str(caught.value)
+
+
+def test_every_missing_secret_is_named_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TEST_FB_TOKEN", "TEST_X_TOKEN", "TEST_SMTP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    x_account = (
+        '\n[[accounts]]\nname = "tweets"\nplatform = "x"\nuser_id = "9"\nusername = "brightwater"\n'
+        'bearer_token = { env = "TEST_X_TOKEN" }\n'
+    )
+    smtp = '[notify.smtp]\npassword = { env = "TEST_SMTP_PASSWORD" }\n'
+    settings = config.load(write(tmp_path, smtp + FACEBOOK + x_account))
+    path = tmp_path / "config.toml"
+    assert settings.missing_secrets(settings.accounts, notify=True) == [
+        f"{path}: notify.smtp.password: environment variable TEST_SMTP_PASSWORD is not set",
+        f"{path}: accounts[0] (page).access_token: environment variable TEST_FB_TOKEN is not set",
+        f"{path}: accounts[1] (tweets).bearer_token: environment variable TEST_X_TOKEN is not set",
+    ]
+
+
+def test_a_missing_secret_is_never_sent_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEST_FB_TOKEN", raising=False)
+    settings = config.load(write(tmp_path, FACEBOOK))
+    token = settings.accounts[0].connector.access_token  # type: ignore[attr-defined]
+    with pytest.raises(ConfigError, match="environment variable TEST_FB_TOKEN is not set"):
+        token.reveal()
 
 
 def test_a_secret_written_into_the_file_is_refused(tmp_path: Path) -> None:
@@ -97,6 +127,12 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
 )
 def test_each_mistake_names_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_for(tmp_path, text)
+
+
+def test_a_check_across_keys_names_its_key_once(tmp_path: Path) -> None:
+    message = error_for(tmp_path, '[notify]\ndigest_schedule = "0 25 * * *"\n')
+    assert message.startswith(f"{tmp_path / 'config.toml'}: notify.digest_schedule: ")
+    assert ": : " not in message
 
 
 def test_a_missing_protected_names_file_is_named(tmp_path: Path) -> None:

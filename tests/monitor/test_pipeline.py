@@ -9,6 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from connectors import AuthError, Batch, Comment, Connector, FatalError, RetryableError
+from connectors.credentials import CredentialExpiry
 from monitor import config
 from monitor.filter import Classifier, FilterSettings
 from monitor.pipeline import Pipeline
@@ -35,6 +36,10 @@ class ScriptedConnector(Connector):
         self.script = script
         self.fetches: list[Mapping[str, Any] | None] = []
         self.cooldown = cooldown
+        self.expiry: CredentialExpiry | None = None
+
+    def credential_expiry(self) -> CredentialExpiry | None:
+        return self.expiry
 
     @property
     def http(self) -> Any:  # type: ignore[override]
@@ -176,6 +181,49 @@ def test_skipped_records_are_logged_with_their_reason(store: Store, account: con
         outcome = pipeline(store, connector, Clock()).poll(account)
     assert outcome.unreadable == 1 and outcome.new == 1
     assert {"event": "record skipped", "reason": "record 2: no created_time"}.items() <= logs[0].items()
+
+
+def test_credentials_expiry_is_logged_on_change_and_the_warning_once(
+    store: Store, account: config.AccountConfig
+) -> None:
+    clock = Clock()
+    connector = ScriptedConnector([[Batch([], {"since": "1"})] for _ in range(6)])
+    run = pipeline(store, connector, clock)
+    renewed_every_hour = CredentialExpiry(START + timedelta(hours=1), "access token", True)
+    first = CredentialExpiry(START + timedelta(days=20), "access token", False)
+    with capture_logs() as logs:
+        connector.expiry = renewed_every_hour
+        run.poll(account)
+        connector.expiry = first
+        run.poll(account)  # a later expiry: logged as a renewal
+        run.poll(account)  # same again: nothing
+        clock.now = START + timedelta(days=7)
+        run.poll(account)  # 13 days left: warned
+        clock.now = START + timedelta(days=8)
+        run.poll(account)  # still due: not repeated
+        connector.expiry = CredentialExpiry(START + timedelta(days=80), "access token", False)
+        run.poll(account)  # the operator renewed it
+
+    events = [(entry["log_level"], entry["event"], entry.get("expires_at")) for entry in logs if "expires_at" in entry]
+    assert events == [
+        ("info", "credentials expiry", (START + timedelta(hours=1)).isoformat()),
+        ("info", "credentials renewed", (START + timedelta(days=20)).isoformat()),
+        ("warning", "credentials expire soon and cannot be renewed here; renew them", first.expires_at.isoformat()),
+        ("info", "credentials renewed", (START + timedelta(days=80)).isoformat()),
+    ]
+def test_an_unexpected_error_logs_its_traceback_once(store: Store, account: config.AccountConfig) -> None:
+    clock = Clock()
+    bug = KeyError("created_time")
+    connector = ScriptedConnector([[bug], [bug], [Batch([])]])
+    run = pipeline(store, connector, clock)
+    with capture_logs() as logs:
+        first = run.poll(account)
+        clock.now += timedelta(minutes=5)
+        run.poll(account)
+    assert first.status == "failed" and first.error == "KeyError: 'created_time'"
+    failing = [entry for entry in logs if entry["event"] == "account failing"]
+    assert len(failing) == 1
+    assert failing[0]["exc_info"] is bug and failing[0]["error"] == "KeyError: 'created_time'"
 
 
 @pytest.mark.parametrize("database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

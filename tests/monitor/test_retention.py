@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ from connectors.base import Batch
 from connectors.base import Comment as FetchedComment
 from monitor.filter.verdict import Reason, Verdict
 from monitor.models import Comment, FlagEvent
-from monitor.retention import purge_comment_text
+from monitor.retention import purge_comment_text, purge_message_files
 from monitor.store import Store
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -126,3 +127,24 @@ def test_a_purged_comment_is_not_refilled_when_fetched_again(store: Store) -> No
     )
     again = store.comment(ids["old"])
     assert again is not None and again.text is None
+
+
+def test_copies_of_old_messages_are_removed_with_the_comment_text(tmp_path: Path) -> None:
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    folder = tmp_path / "sent"
+    folder.mkdir()
+    ages = {"old.eml": 40, "old.html": 40, "recent.eml": 2, "recent.html": 2, "notes.txt": 400}
+    for name, days in ages.items():
+        path = folder / name
+        path.write_text("Comment text: my neighbour Ann at 4 Elm Road")
+        written = (now - timedelta(days=days)).timestamp()
+        os.utime(path, (written, written))
+
+    assert purge_message_files(folder, timedelta(days=30), now) == 2
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt", "recent.eml", "recent.html"]
+
+
+def test_no_output_folder_means_nothing_to_remove(tmp_path: Path) -> None:
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    assert purge_message_files(None, timedelta(days=1), now) == 0
+    assert purge_message_files(tmp_path / "never-made", timedelta(days=1), now) == 0
