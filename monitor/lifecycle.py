@@ -151,6 +151,11 @@ def hidden(flag_id: int, now: datetime) -> Change:
     return _close(flag_id, "resolved", Action.HIDDEN, actor=MONITOR, note=HIDDEN_NOTE, now=now)
 
 
+def deleted(flag_id: int, where: str, now: datetime) -> Change:
+    """The comment was deleted on the platform (``where``): the flag resolves itself."""
+    return _close(flag_id, "resolved", Action.AUTO_RESOLVED, actor=MONITOR, note=f"Deleted on {where}", now=now)
+
+
 def _close(flag_id: int, status: str, action: Action, *, actor: str, note: str, now: datetime) -> Change:
     values = {"status": status, "resolution": note, "resolved_at": now, "updated_at": now}
     return Change(flag_id, OPEN, values, action, actor, note, now)

@@ -22,14 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, select
-
 from connectors import Connector
-from monitor.models import Comment, Flag, FlagEvent
+from monitor import lifecycle
 from monitor.notify.present import PLATFORM_NAMES
 from monitor.store import Store
 
-MONITOR = "monitor"
 DEFAULT_LIMIT = 200
 
 
@@ -47,37 +44,28 @@ def recheck_open_flags(
     outcome = RecheckOutcome()
     if connector.recheck_batch <= 0:
         return outcome
-    with store.session() as session:
-        query = (
-            select(Flag, Comment)
-            .join(Comment, col(Comment.id) == Flag.comment_id)
-            .where(Flag.status == "open", Comment.account_id == account_id)
-            .order_by(col(Comment.created_at).desc())
-            .limit(limit)
-        )
-        open_flags = list(session.exec(query))
+    open_flags = store.open_flags_of_account(account_id, limit)
     if not open_flags:
         return outcome
     before = connector.http.requests_made
     states = connector.recheck([comment.external_id for _, comment in open_flags])
     outcome.asked = len(open_flags)
     outcome.requests = connector.http.requests_made - before
-    with store.session() as session:
-        for flag, comment in open_flags:
-            state = states.get(comment.external_id)
-            if state not in ("deleted", "hidden"):
-                continue
-            platform = PLATFORM_NAMES.get(comment.platform, comment.platform)
-            note = f"Deleted on {platform}" if state == "deleted" else "Hidden on the platform"
-            comment.hidden = True
-            comment.updated_at = now
-            flag.status, flag.resolution, flag.resolved_at, flag.updated_at = "resolved", note, now, now
-            session.add(comment)
-            session.add(flag)
-            session.add(FlagEvent(flag_id=flag.id, at=now, actor=MONITOR, action="auto-resolved", note=note))  # type: ignore[arg-type]
-            if state == "deleted":
-                outcome.deleted += 1
-            else:
-                outcome.hidden += 1
-        session.commit()
+    changes: list[lifecycle.Change] = []
+    gone: list[int] = []
+    for flag, comment in open_flags:
+        state = states.get(comment.external_id)
+        if state not in ("deleted", "hidden") or flag.id is None or comment.id is None:
+            continue
+        if state == "deleted":
+            changes.append(lifecycle.deleted(flag.id, PLATFORM_NAMES.get(comment.platform, comment.platform), now))
+        else:
+            changes.append(lifecycle.hidden(flag.id, now))
+        gone.append(comment.id)
+    store.mark_hidden(gone, now)
+    for change in store.apply_flag_changes(changes):
+        if change.action == lifecycle.Action.HIDDEN:
+            outcome.hidden += 1
+        else:
+            outcome.deleted += 1
     return outcome

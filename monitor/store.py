@@ -440,6 +440,27 @@ class Store:
                     latest[flag_id] = (event_id, action)
         return {flag_id: action for flag_id, (_, action) in latest.items()}
 
+    def open_flags_of_account(self, account_id: int, limit: int) -> list[tuple[Flag, Comment]]:
+        """The account's open flags with their comments, newest comment first, at most ``limit``."""
+        with self.session() as session:
+            query = (
+                select(Flag, Comment)
+                .join(Comment, col(Comment.id) == Flag.comment_id)
+                .where(Flag.status == "open", Comment.account_id == account_id)
+                .order_by(col(Comment.created_at).desc())
+                .limit(limit)
+            )
+            return [(flag, comment) for flag, comment in session.exec(query)]
+
+    def mark_hidden(self, comment_ids: Sequence[int], now: datetime) -> None:
+        """Comments found hidden or deleted on the platform: no longer there for anyone to see."""
+        if comment_ids:
+            with self.session() as session:
+                session.execute(
+                    update(Comment).where(col(Comment.id).in_(comment_ids)).values(hidden=True, updated_at=now)
+                )
+                session.commit()
+
     def apply_flag_changes(self, changes: Sequence[lifecycle.Change]) -> list[lifecycle.Change]:
         """Apply lifecycle changes in one transaction; returns those that applied (the others lost a race)."""
         with self.engine.begin() as connection:

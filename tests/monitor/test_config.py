@@ -192,7 +192,7 @@ password = { env = "TEST_SMTP_PASSWORD" }
 def test_m7_a_login_over_an_unencrypted_connection_is_refused_unless_allowed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
+    monkeypatch.setenv("TEST_SMTP_USER", "digest-sender")
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "hunter2-long")
     message = error_for(tmp_path, SMTP_LOGIN)
     assert "notify.smtp: allow_plaintext_auth:" in message and "unencrypted" in message
@@ -202,7 +202,7 @@ def test_m7_a_login_over_an_unencrypted_connection_is_refused_unless_allowed(
 
 
 def test_l3_a_password_smtp_cannot_send_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_SMTP_USER", "monitor")
+    monkeypatch.setenv("TEST_SMTP_USER", "digest-sender")
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "pässwörd-long")
     message = error_for(tmp_path, SMTP_LOGIN.replace('"none"', '"starttls"'))
     assert "notify.smtp.password" in message and "ASCII" in message
