@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench train clean
+# Where the public training sets and Davidson's tweets are kept (never copied into the repository).
+SHARED ?= ../shared
 
 $(BIN)/monitor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,11 @@ test: $(BIN)/monitor
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The filter's model: monitor/filter/model/ from training/corpus and the public sets (see docs/model.md).
+train: $(BIN)/monitor
+	$(BIN)/pip install --quiet -e '.[train]'
+	$(BIN)/python -m training.train --shared $(SHARED)
 
 bench: $(BIN)/monitor
 	$(BIN)/python -m bench.run_all

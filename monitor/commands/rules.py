@@ -23,6 +23,7 @@ from monitor.commands.progress import add_workers_option, progress_bar
 from monitor.errors import ConfigError
 from monitor.filter import Classifier, CommentContext, FilterSettings, Verdict
 from monitor.filter.batching import classified
+from monitor.filter.model_stage import MODEL_RULE
 from monitor.filter.packs import load_packs, pack_source
 from monitor.models import Comment, Flag
 from monitor.models import Verdict as StoredVerdict
@@ -78,9 +79,14 @@ def verdict_lines(verdict: Verdict) -> list[str]:
         return [f"Not flagged (sentiment {compound:+.2f})."]
     lines = [f"Flagged {verdict.severity}: {', '.join(verdict.categories)} (sentiment {compound:+.2f})"]
     for reason in verdict.reasons:
-        lines.append(f"  [{reason.severity}] {reason.category} - rule {reason.rule}")
+        source = "the model" if is_model_reason(reason.rule) else f"rule {reason.rule}"
+        lines.append(f"  [{reason.severity}] {reason.category} - {source}")
         lines.append(f"      {reason.explanation}")
     return lines
+
+
+def is_model_reason(rule: str) -> bool:
+    return rule.startswith(MODEL_RULE + ":")
 
 
 def test_rules(args: argparse.Namespace, app: App) -> int:
@@ -178,6 +184,7 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
     cleared: list[Change] = []
     changed: list[Change] = []
     hits: Counter[str] = Counter()
+    model_alone = 0
     total = 0
     pairs = list(stored_contexts(app))
     with progress_bar(len(pairs)) as done:
@@ -187,6 +194,7 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
         for (comment, _), verdict in found:
             total += 1
             hits.update(reason.rule for reason in verdict.reasons)
+            model_alone += bool(verdict.reasons) and all(is_model_reason(r.rule) for r in verdict.reasons)
             before = stored.get(comment.id)
             after = verdict.severity if verdict.flagged else None
             change = Change(comment.id, comment.text or "", before, after, [r.rule for r in verdict.reasons])
@@ -215,8 +223,13 @@ def backtest_rules(args: argparse.Namespace, app: App) -> int:
     _print_changes("Would change severity", changed, args.limit)
     print("Hits per rule:")
     for rule, count in hits.most_common():
-        print(f"  {count:6}  {rule}")
+        print(f"  {count:6}  {_rule_label(rule)}")
+    print(f"Flagged by the model alone (no rule fired): {model_alone}")
     return 0
+
+
+def _rule_label(rule: str) -> str:
+    return f"the model: {rule.split(':', 1)[1]}" if is_model_reason(rule) else rule
 
 
 def _stored_rules(verdict: StoredVerdict | None) -> Iterator[str]:
@@ -263,21 +276,30 @@ def rule_stats(args: argparse.Namespace, app: App) -> int:
         dismissed_ids = set(session.exec(select(Flag.comment_id).where(Flag.status == "dismissed")))
     hits: Counter[str] = Counter()
     dismissed: Counter[str] = Counter()
+    model_alone = model_alone_dismissed = 0
     for verdict in verdicts:
         rules_hit = set(_stored_rules(verdict))
         hits.update(rules_hit)
+        alone = bool(rules_hit) and all(is_model_reason(rule) for rule in rules_hit)
+        model_alone += alone
         if verdict.comment_id in dismissed_ids:
             dismissed.update(rules_hit)
+            model_alone_dismissed += alone
     if args.json:
         rows = [{"rule": rule, "hits": count, "dismissed": dismissed[rule]} for rule, count in hits.most_common()]
-        print(json.dumps({"days": args.since, "flagged_comments": len(verdicts), "rules": rows}, indent=2))
+        document = {"days": args.since, "flagged_comments": len(verdicts), "rules": rows}
+        document["model_alone"] = {"flagged": model_alone, "dismissed": model_alone_dismissed}
+        print(json.dumps(document, indent=2))
         return 0
     print(f"Rule hits over the last {args.since} days ({len(verdicts)} flagged comments):")
     if not hits:
         print("  none")
     for rule, count in hits.most_common():
         share = dismissed[rule] / count
-        print(f"  {count:6} hits  {dismissed[rule]:5} dismissed ({share:4.0%})  {rule}")
+        print(f"  {count:6} hits  {dismissed[rule]:5} dismissed ({share:4.0%})  {_rule_label(rule)}")
+    if model_alone:
+        share = model_alone_dismissed / model_alone
+        print(f"Flagged by the model alone: {model_alone}, {model_alone_dismissed} dismissed ({share:.0%})")
     return 0
 
 

@@ -20,6 +20,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from monitor.filter.detectors import DETECTOR_DESCRIPTIONS, DETECTOR_HINTS, DETECTORS, detector_text
 from monitor.filter.matcher import LEET_TRIGGER, STRETCHED_TRIGGER, Hits, PhraseMatcher
+from monitor.filter.model import TextModel, shipped_model
+from monitor.filter.model_stage import ModelStage
 from monitor.filter.normalise import TRIGGERS, Normalised, fold, normalise_text, words_of
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
@@ -239,9 +241,11 @@ class Classifier:
         rules: Sequence[tuple[RuleSettings, str | None]],
         lists: dict[str, list[str]],
         settings: FilterSettings,
+        model: TextModel | None = None,
     ) -> None:
         self._settings = settings
-        self._made_from = (list(rules), lists, settings)
+        self._made_from = (list(rules), lists, settings, model)
+        self._model = ModelStage(model, settings, lists.get("organisation", [])) if model is not None else None
         self._default_severity = settings.default_severities()
         custom_words = {name: f"Flagged as {label}" for name, label in settings.category_labels().items()}
         self._category_words = {**CATEGORY_WORDS, **custom_words}
@@ -299,8 +303,13 @@ class Classifier:
 
     @classmethod
     def from_settings(
-        cls, settings: FilterSettings, organisation_names: Sequence[str] = (), base_dir: Path = Path(".")
+        cls,
+        settings: FilterSettings,
+        organisation_names: Sequence[str] = (),
+        base_dir: Path = Path("."),
+        model: TextModel | None = None,
     ) -> Classifier:
+        """The rules of ``settings``, with the shipped model (or ``model``) unless the settings switch it off."""
         missing = settings.missing_files(base_dir)
         if missing:
             raise ValueError("; ".join(missing))
@@ -316,7 +325,7 @@ class Classifier:
         ]
         rules += [(rule, None) for rule in settings.rules]
         rules = [(rule, pack) for rule, pack in rules if rule.enabled and rule.name not in settings.disabled_rules]
-        return cls(rules, _gather_lists(settings, organisation_names, base_dir), settings)
+        return cls(rules, _gather_lists(settings, organisation_names, base_dir), settings, _model_for(settings, model))
 
     # building
 
@@ -457,6 +466,8 @@ class Classifier:
                 reason = self._evaluate(rule, scan, view)
                 if reason is not None:
                     reasons.append(reason)
+        if self._model is not None:
+            reasons += self._model.reasons(scan.text, scan.context, reasons)
         return Verdict.from_reasons(reasons, scan.sentiment)
 
     def _candidates(self, scan: _Scan) -> list[int]:
@@ -625,6 +636,14 @@ def _quoted(matched: list[str]) -> str:
     """Of the first three matches, each that is not empty in quotation marks, separated by commas."""
     pieces = [piece for piece in matched[:3] if piece]
     return f"“{'”, “'.join(pieces)}”" if pieces else ""
+
+
+def _model_for(settings: FilterSettings, model: TextModel | None) -> TextModel | None:
+    """``model`` or the shipped one, unless [filter.model] and every account switch it off."""
+    wanted = [settings.model.enabled, *(a.model.over(settings.model).enabled for a in settings.accounts.values())]
+    if all(enabled is False for enabled in wanted):
+        return None
+    return model if model is not None else shipped_model()
 
 
 def _with_threshold(rule: RuleSettings, settings: FilterSettings) -> RuleSettings:

@@ -62,6 +62,33 @@ class Mistake:
 
 
 @dataclass
+class CategoryAccuracy:
+    """Of the labelled flags the filter flagged too, how many it put in the labelled category: among its
+    categories, and as its first (most severe) one."""
+
+    caught: int = 0
+    named: int = 0
+    named_first: int = 0
+
+    @property
+    def accuracy(self) -> float:
+        return self.named / self.caught if self.caught else 0.0
+
+    @property
+    def first_accuracy(self) -> float:
+        return self.named_first / self.caught if self.caught else 0.0
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "first_accuracy": round(self.first_accuracy, 4),
+            "caught": self.caught,
+            "named": self.named,
+            "named_first": self.named_first,
+        }
+
+
+@dataclass
 class Report:
     """Per category: a flagged example labelled with it counts as found when that category is among the
     verdict's; a false alarm counts against every category the verdict gave."""
@@ -69,6 +96,7 @@ class Report:
     total: int = 0
     overall: Score = field(default_factory=Score)
     categories: dict[str, Score] = field(default_factory=dict)
+    category_accuracy: CategoryAccuracy = field(default_factory=CategoryAccuracy)
     misses: list[Mistake] = field(default_factory=list)
     false_alarms: list[Mistake] = field(default_factory=list)
 
@@ -77,6 +105,7 @@ class Report:
             "total": self.total,
             "overall": self.overall.to_dict(),
             "categories": {name: score.to_dict() for name, score in self.categories.items()},
+            "category_accuracy": self.category_accuracy.to_dict(),
             "misses": [m.__dict__ for m in self.misses],
             "false_alarms": [m.__dict__ for m in self.false_alarms],
         }
@@ -92,6 +121,11 @@ class Report:
                 f"  {name:18} P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}"
                 f"  (tp {s.true_positives}, fp {s.false_positives}, fn {s.false_negatives})"
             )
+        a = self.category_accuracy
+        out.append(
+            f"category accuracy {a.accuracy:.3f} (the labelled category among the filter's, {a.named} of "
+            f"{a.caught} caught); as its first category {a.first_accuracy:.3f} ({a.named_first})"
+        )
         for title, items in (("Missed", self.misses), ("False alarms", self.false_alarms)):
             out.append(f"{title}: {len(items)}")
             out += [f"  [{m.category or '-'} → {', '.join(m.got) or 'none'}] {m.text}" for m in items[:limit]]
@@ -144,6 +178,10 @@ def _count(report: Report, example: Example, verdict: Verdict) -> None:
     elif verdict.flagged:
         report.overall.false_positives += 1
         report.false_alarms.append(Mistake(example.text, example.category, verdict.categories))
+    if example.flag and labelled and verdict.flagged:
+        report.category_accuracy.caught += 1
+        report.category_accuracy.named += labelled in verdict.categories
+        report.category_accuracy.named_first += labelled == verdict.categories[0]
     if example.flag and labelled:
         score = report.categories.setdefault(labelled, Score())
         if labelled in verdict.categories:

@@ -1,6 +1,8 @@
 """Find every phrase of every rule in one pass over a comment.
 
-A phrase is a few words: exact words, stems (word*) and lone * for any one word. The first words of all
+A phrase is a few words: exact words, stems (word*), words with their inflections (word~: check~ is also
+checks, checked, checking), a lone * for any one word, and *N (N from 1 to 9) for up to N words. The first
+words of all
 phrases (exact, and stems of three letters or more) go into one Aho-Corasick automaton (ahocorasick-rs),
 which finds them all in a single scan of the comment whatever their number; only where one is found are the
 phrase's other words compared, in Python. Leetspeak ("sh1t") and stretched letters ("stuuupid") are read as
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from string import ascii_lowercase, digits
 
 from ahocorasick_rs import BytesAhoCorasick
@@ -18,8 +21,10 @@ from ahocorasick_rs import BytesAhoCorasick
 from monitor.filter.normalise import normalise_text, words_of
 
 Span = tuple[int, int]
-EXACT, STEM, ANY = 0, 1, 2
-Element = tuple[str, int]  # a phrase's word, and its kind: EXACT, STEM or ANY (with the text "")
+EXACT, STEM, ANY, GAP, INFLECTED = 0, 1, 2, 3, 4
+# A phrase's word, and its kind: EXACT, STEM, INFLECTED, ANY (with the text "") or GAP (its text the most
+# words it may skip, "1" to "9").
+Element = tuple[str, int]
 Phrase = tuple[Element, ...]
 Start = tuple[int, Phrase]  # a phrase starting with some word: its id, and the words after the first
 
@@ -31,6 +36,7 @@ LEET_TRIGGER = r"[a-z][0-9$]|[0-9$][a-z]"
 STRETCHED_TRIGGER = "|".join(letter * 3 for letter in ascii_lowercase)
 
 _TOKEN = re.compile(r"[a-z0-9$]+")
+_GAP = re.compile(r"\*[1-9]")
 _NON_TOKEN = re.compile(r"[^a-z0-9$]")
 _BYTE_SEPARATORS = bytes(code if chr(code) in TOKEN_CHARS else 32 for code in range(256))
 _BREAK = re.compile(r"[.!?;\n]")
@@ -51,11 +57,33 @@ def parse_phrase(phrase: str) -> Phrase:
         if word == "*":
             elements.append(("", ANY))
             continue
-        tokens = words_of(normalise_text(word.rstrip("*")))
+        if _GAP.fullmatch(word):
+            elements.append((word[1:], GAP))
+            continue
+        tokens = words_of(normalise_text(word.rstrip("*~")))
         elements += [(token, EXACT) for token in tokens[:-1]]
         if tokens:
-            elements.append((tokens[-1], STEM if word.endswith("*") else EXACT))
+            kind = STEM if word.endswith("*") else INFLECTED if word.endswith("~") else EXACT
+            elements.append((tokens[-1], kind))
     return tuple(elements)
+
+
+def inflections(word: str) -> frozenset[str]:
+    """``word`` and its regular inflections: -s, -es, -ed, -ing, with a final e dropped, a final consonant
+    doubled (stop, stopped) or y turned to i (carry, carries, carried)."""
+    return _inflections(word)
+
+
+@lru_cache(maxsize=4096)
+def _inflections(word: str) -> frozenset[str]:
+    forms = {word, word + "s", word + "es", word + "ed", word + "ing"}
+    if word.endswith("e"):
+        forms |= {word + "d", word[:-1] + "ing"}
+    if len(word) > 2 and word[-1] == "y" and word[-2] not in "aeiou":
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) > 2 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou" and word[-3] not in "aeiou":
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return frozenset(forms)
 
 
 class Hits:
@@ -124,7 +152,7 @@ class PhraseMatcher:
         phrase_id = len(self._ids)
         self._ids[elements] = phrase_id
         (text, kind), rest = elements[0], elements[1:]
-        if kind == ANY or not _is_token(text) or (rest and rest[0][1] == EXACT and not _is_token(rest[0][0])):
+        if kind in (ANY, GAP) or not _is_token(text) or (rest and rest[0][1] == EXACT and not _is_token(rest[0][0])):
             # A lone * first, or a first or second word with a character no word of a comment has (a comment's
             # words are [a-z0-9$]+): the phrase matches nothing.
             return phrase_id
@@ -133,7 +161,8 @@ class PhraseMatcher:
                 self._stems.setdefault(text, []).append((phrase_id, rest))
                 self._automaton = None
             return phrase_id
-        self._exact.setdefault(text, []).append((phrase_id, rest))
+        for form in inflections(text) if kind == INFLECTED else (text,):
+            self._exact.setdefault(form, []).append((phrase_id, rest))
         self._automaton = None
         return phrase_id
 
@@ -246,23 +275,34 @@ class _Walk:
         if starts.by_second and following < len(self.words):
             for form in (self.words[following], *self.readings(following)):
                 for phrase_id, rest in starts.by_second.get(form, ()):
-                    if self._rest_matches(following, rest):
-                        self._found(phrase_id, index, following + len(rest))
+                    last = self._rest_end(following, rest)
+                    if last is not None:
+                        self._found(phrase_id, index, last)
         for phrase_id, rest in starts.others:
-            if self._rest_matches(index, rest):
-                self._found(phrase_id, index, index + len(rest))
+            last = self._rest_end(index, rest)
+            if last is not None:
+                self._found(phrase_id, index, last)
 
-    def _rest_matches(self, index: int, rest: Phrase) -> bool:
-        """Whether the words after word ``index`` are ``rest``."""
-        if index + len(rest) >= len(self.words):
-            return not rest
-        other_readings = self.leet or self.stretched
-        for position, (element, how) in enumerate(rest, index + 1):
-            if how == ANY or _accepts(element, how, self.words[position]):
-                continue
-            if not (other_readings and any(_accepts(element, how, form) for form in self.readings(position))):
-                return False
-        return True
+    def _rest_end(self, index: int, rest: Phrase) -> int | None:
+        """The index of the last word, when the words after word ``index`` are ``rest`` (a gap taking as few
+        words as it can); None when they are not."""
+        if not rest:
+            return index
+        (element, how), after = rest[0], rest[1:]
+        if how == GAP:
+            for skipped in range(min(int(element), len(self.words) - 1 - index) + 1):
+                last = self._rest_end(index + skipped, after)
+                if last is not None:
+                    return last
+            return None
+        position = index + 1
+        if position >= len(self.words):
+            return None
+        if how == ANY or _accepts(element, how, self.words[position]):
+            return self._rest_end(position, after)
+        if (self.leet or self.stretched) and any(_accepts(element, how, form) for form in self.readings(position)):
+            return self._rest_end(position, after)
+        return None
 
     def _found(self, phrase_id: int, first: int, last: int) -> None:
         """A phrase from word ``first`` to word ``last``, kept unless a sentence ends inside it."""
@@ -274,8 +314,12 @@ class _Walk:
 
 
 def _accepts(element: str, how: int, word: str) -> bool:
-    """Whether a phrase's word ``element`` (EXACT or STEM) accepts the comment's word ``word``."""
-    return word == element if how == EXACT else word.startswith(element)
+    """Whether a phrase's word ``element`` (EXACT, STEM or INFLECTED) accepts the comment's word ``word``."""
+    if how == EXACT:
+        return word == element
+    if how == STEM:
+        return word.startswith(element)
+    return word in _inflections(element)
 
 
 def _is_token(word: str) -> bool:

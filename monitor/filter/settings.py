@@ -38,11 +38,16 @@ def check_regex(pattern: str) -> str:
 
 
 def check_phrase(phrase: str) -> str:
-    if not any(words_of(word.rstrip("*")) or word == "*" for word in phrase.split()):
+    words = phrase.split()
+    if not any(words_of(word.rstrip("*~")) for word in words):
         raise ValueError(f"phrase {phrase!r} has no letters or digits to match")
-    if phrase.split(maxsplit=1)[0] == "*" or phrase.rsplit(maxsplit=1)[-1] == "*":
-        raise ValueError(f"phrase {phrase!r} cannot start or end with a lone *")
+    if _is_wildcard(words[0]) or _is_wildcard(words[-1]):
+        raise ValueError(f"phrase {phrase!r} cannot start or end with a lone * or *N")
     return phrase
+
+
+def _is_wildcard(word: str) -> bool:
+    return word == "*" or (len(word) == 2 and word[0] == "*" and word[1] in "123456789")
 
 
 class MatchGroup(BaseModel):
@@ -157,6 +162,42 @@ class RuleSettings(MatchGroup, _Named):
         return names | set(self.author_in) | set(self.author_not_in) | set(self.parent_author_in)
 
 
+ModelCategory = Literal[
+    "threat", "safeguarding", "confidentiality", "hate", "allegation", "misrepresentation", "abuse", "controversial"
+]
+
+
+class ModelCategorySettings(BaseModel):
+    """One category of the learned model, e.g. [filter.model.categories.hate]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool | None = None
+    # How likely (0-1) the model must think a comment belongs here to flag it; unset: the shipped threshold.
+    threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
+
+
+class ModelSettings(BaseModel):
+    """The learned model beside the rules ([filter.model]); an account's own [filter.accounts.X.model] is
+    laid over it, key by key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool | None = None
+    categories: dict[ModelCategory, ModelCategorySettings] = {}
+
+    def over(self, base: ModelSettings) -> ModelSettings:
+        """These settings laid over ``base``: what is set here wins."""
+        categories = dict(base.categories)
+        for name, mine in self.categories.items():
+            theirs = categories.get(name, ModelCategorySettings())
+            categories[name] = ModelCategorySettings(
+                enabled=theirs.enabled if mine.enabled is None else mine.enabled,
+                threshold=theirs.threshold if mine.threshold is None else mine.threshold,
+            )
+        return ModelSettings(enabled=base.enabled if self.enabled is None else self.enabled, categories=categories)
+
+
 class AccountOverride(BaseModel):
     """Changes for one account, e.g. [filter.accounts."facebook-page"]."""
 
@@ -166,6 +207,7 @@ class AccountOverride(BaseModel):
     disabled_rules: list[str] = []
     category_severity: dict[str, Severity] = {}
     rule_severity: dict[str, Severity] = {}
+    model: ModelSettings = ModelSettings()
 
 
 class CustomCategory(BaseModel):
@@ -206,6 +248,7 @@ class FilterSettings(BaseModel):
     categories: list[CustomCategory] = []
     category_severity: dict[str, Severity] = {}
     negative_threshold: float = Field(default=-0.6, ge=-1.0, le=0.0)
+    model: ModelSettings = ModelSettings()
     accounts: dict[str, AccountOverride] = {}
 
     @field_validator("protected_names_file")

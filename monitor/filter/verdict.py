@@ -63,6 +63,7 @@ class Reason:
     explanation: str
     matched: list[str] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
+    confidence: float = 1.0  # a rule is sure when it fires; the model says how likely it thinks it is
 
     def __post_init__(self) -> None:
         for name in ("rule", "category", "severity", "explanation"):
@@ -77,12 +78,14 @@ class Reason:
             "explanation": self.explanation,
             "matched": list(self.matched),
             "spans": [list(span) for span in self.spans],
+            "confidence": round(self.confidence, 4),
         }
 
 
 @dataclass(slots=True)
 class Verdict:
-    """The reasons, most severe first; the verdict's severity is the first reason's, and its categories are
+    """The reasons, most severe first (within a severity, safeguarding and threats first, then the surest);
+    the verdict's severity is the first reason's, and its categories are
     the reasons' categories in that order, each once."""
 
     flagged: bool
@@ -120,5 +123,8 @@ class Verdict:
         return f"{severity} ({first.category}): {first.explanation}{tail}"
 
 
-def _most_severe_first(reason: Reason) -> int:
-    return -_RANK[reason.severity]
+PRESSING_CATEGORIES = ("safeguarding", "threat")
+
+
+def _most_severe_first(reason: Reason) -> tuple[int, int, float]:
+    return (-_RANK[reason.severity], reason.category not in PRESSING_CATEGORIES, -reason.confidence)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
+from monitor.filter.verdict import PRESSING_CATEGORIES
 from monitor.notify.present import Item, Presenter, local_time
 from monitor.notify.records import FlagRecord
 
@@ -143,9 +145,10 @@ def _section(
     severity: str, records: list[FlagRecord], presenter: Presenter, items_per_post: int, budget: list[int]
 ) -> Section:
     groups: list[PostGroup] = []
-    ordered = sorted(records, key=lambda r: (r.account, r.post_id or 0, r.written_at, r.flag_id))
-    for _, members in groupby(ordered, key=lambda r: (r.account, r.post_id)):
-        chunk = list(members)
+    ordered = sorted(records, key=lambda r: (r.account, r.post_id or 0, *_pressing(r), r.written_at, r.flag_id))
+    chunks = [list(members) for _, members in groupby(ordered, key=lambda r: (r.account, r.post_id))]
+    chunks.sort(key=lambda chunk: _pressing(chunk[0]))  # stable: posts equally pressing keep their order
+    for chunk in chunks:
         if budget[0] <= 0:
             continue
         shown = chunk[: min(items_per_post, budget[0])]
@@ -183,7 +186,19 @@ def _ordered_severities(records: Sequence[FlagRecord]) -> list[str]:
 
 def _by_severity(records: Sequence[FlagRecord]) -> list[FlagRecord]:
     rank = {severity: index for index, severity in enumerate(SEVERITIES)}
-    return sorted(records, key=lambda r: (rank.get(r.severity, len(rank)), r.written_at, r.flag_id))
+    return sorted(records, key=lambda r: (rank.get(r.severity, len(rank)), *_pressing(r), r.written_at, r.flag_id))
+
+
+def _pressing(record: FlagRecord) -> tuple[bool, float]:
+    """Within a severity: safeguarding and threats first, then the flags the filter is surest of."""
+    pressing = any(category in PRESSING_CATEGORIES for category in record.categories)
+    confidence = max((_confidence(reason) for reason in record.reasons), default=1.0)
+    return (not pressing, -confidence)
+
+
+def _confidence(reason: Mapping[str, Any]) -> float:
+    value = reason.get("confidence", 1.0)
+    return float(value) if isinstance(value, int | float) else 1.0
 
 
 def _plain(text: str) -> str:

@@ -114,7 +114,7 @@ class Presenter:
             excerpt=excerpt(record.text, spans_of(record.reasons)),
             link=safe_link(record.permalink, hosts),
             reasons=tuple(bounded(reason, REASON_CHARS) for reason in explanations(record.reasons)[:MAX_REASONS]),
-            tone=tone(record.sentiment),
+            tone=tone_worth_showing(record.sentiment, record.categories),
             post_title=one_line(record.post_title or "")[:120] or "a post",
             post_link=safe_link(record.post_url, hosts),
             resolution=bounded(record.resolution, REASON_CHARS) if record.resolution else None,
@@ -255,6 +255,16 @@ def tone(sentiment: Mapping[str, float] | None) -> str | None:
     if score < 0.6:
         return "positive"
     return "very positive"
+
+
+def tone_worth_showing(sentiment: Mapping[str, float] | None, categories: Iterable[str]) -> str | None:
+    """The tone, where it adds something to the flag: a negative tone beside another reason. A neutral or
+    cheerful tone would seem to contradict the flag (a threat with a smiley, a scam in friendly words), and
+    for a comment flagged only as negative the tone is the reason itself."""
+    words = tone(sentiment)
+    if words not in ("negative", "very negative") or set(categories) <= {"negative"}:
+        return None
+    return words
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:

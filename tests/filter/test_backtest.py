@@ -13,9 +13,10 @@ from sqlmodel import select
 from connectors.base import Batch, OwnPost
 from connectors.base import Comment as FetchedComment
 from monitor.commands import rules as rules_command
-from monitor.filter import Classifier
+from monitor.filter import Classifier, FilterSettings
 from monitor.models import Flag
 from monitor.store import Store
+from tests.filter.test_model import model_that_fears
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -48,17 +49,16 @@ def run(argv: list[str], store: Store, classifier: Classifier) -> None:
     assert args.handler(args, app) == 0
 
 
-def test_backtest_with_new_rules(
-    tmp_path: Path, store: Store, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]
-) -> None:
-    seed(store, default_classifier, ["you idiots", "the minibus was late", "lovely day"])
+def test_backtest_with_new_rules(tmp_path: Path, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    rules_only = Classifier.from_settings(FilterSettings.model_validate({"model": {"enabled": False}}))
+    seed(store, rules_only, ["you idiots", "the minibus was late", "lovely day"])
     rules_file = tmp_path / "trial.toml"
     rules_file.write_text(
-        '[filter]\ndisabled_packs = ["abuse"]\n'
+        '[filter]\ndisabled_packs = ["abuse"]\nmodel = { enabled = false }\n'
         '[[filter.rules]]\nname = "minibus"\ncategory = "allegation"\nwords = ["minibus * late"]\n',
         encoding="utf-8",
     )
-    run(["rules", "backtest", "--rules", str(rules_file)], store, default_classifier)
+    run(["rules", "backtest", "--rules", str(rules_file)], store, rules_only)
     out = capsys.readouterr().out
     assert "Re-classified 3 stored comments" in out
     assert "Would newly be flagged: 1" in out and "the minibus was late" in out
@@ -107,3 +107,19 @@ def test_backtest_leaves_the_organisations_own_posts_out(
     out = capsys.readouterr().out
     assert "Re-classified 2 stored comments" in out
     assert "Would newly be flagged: 0" in out
+
+
+def test_backtest_and_stats_show_the_models_part(
+    store: Store, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules_only = Classifier.from_settings(FilterSettings.model_validate({"model": {"enabled": False}}))
+    with_model = Classifier.from_settings(FilterSettings(), model=model_that_fears("torch"))
+    seed(store, with_model, ["gonna torch it", "torch it you idiots", "lovely day"])
+    run(["rules", "stats", "--since", "7"], store, with_model)
+    out = capsys.readouterr().out
+    assert "2 hits      0 dismissed (  0%)  the model: threat" in out
+    assert "Flagged by the model alone: 1, 0 dismissed (0%)" in out
+    run(["rules", "backtest"], store, rules_only)
+    out = capsys.readouterr().out
+    assert "Would no longer be flagged: 1" in out and "[model:threat]" in out
+    assert "Flagged by the model alone (no rule fired): 0" in out

@@ -14,7 +14,8 @@ import pytest
 from monitor.commands import classify as classify_command
 from monitor.commands import eval as eval_command
 from monitor.commands import rules as rules_command
-from monitor.filter import Classifier
+from monitor.filter import Classifier, FilterSettings
+from tests.filter.test_model import model_that_fears
 
 
 def parse(module: Any, argv: list[str]) -> argparse.Namespace:
@@ -116,3 +117,36 @@ def test_eval_prints_scores(tmp_path: Path, default_classifier: Classifier, caps
     out = capsys.readouterr().out
     assert out.startswith("1 comments: precision 1.000  recall 1.000  F1 1.000")
     assert "abuse" in out
+
+
+def test_rules_test_names_the_model_and_quotes_its_words(capsys: pytest.CaptureFixture[str]) -> None:
+    classifier = Classifier.from_settings(FilterSettings(), model=model_that_fears("torch"))
+    args = parse(rules_command, ["rules", "test", "gonna torch it"])
+    assert args.handler(args, fake_app(classifier)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Flagged urgent: threat")
+    assert "threat - the model\n" in out
+    assert "the words that weighed most: “torch”" in out
+
+
+def test_eval_prints_category_accuracy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    classifier = Classifier.from_settings(FilterSettings.model_validate({"model": {"enabled": False}}))
+    path = tmp_path / "labelled.jsonl"
+    rows = [
+        {"text": "you idiots", "flag": True, "category": "abuse"},
+        {"text": "you idiots, I'll burn the place down", "flag": True, "category": "abuse"},
+        {"text": "you idiots", "flag": True, "category": "hate"},
+        {"text": "a lovely day", "flag": True, "category": "allegation"},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    args = parse(eval_command, ["eval", "--json", str(path)])
+    assert args.handler(args, fake_app(classifier)) == 0
+    report = json.loads(capsys.readouterr().out)
+    # three caught; abuse named in the first two, first only in the first (the threat outranks it in the second)
+    assert report["category_accuracy"] == {
+        "accuracy": 0.6667,
+        "first_accuracy": 0.3333,
+        "caught": 3,
+        "named": 2,
+        "named_first": 1,
+    }

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.filter.matcher import PhraseMatcher
+from monitor.filter.normalise import normalise_text
 
 _VOCABULARY = ["you", "your", "lot", "lots", "are", "a", "scam", "scammers", "stab", "stabbing", "we", "hope", "ok"]
 _ELEMENTS = [*_VOCABULARY, "sca*", "you*", "stab*", "lo*", "*"]
@@ -153,3 +154,29 @@ def test_other_readings_are_found_wherever_a_phrase_word_falls(
         assert set(found.get(phrase_id, [])) == _reference_with_readings(
             phrase, text, leet=leet, stretched=stretched
         ), phrase
+
+
+def _found(phrase: str, text: str) -> list[str]:
+    """What ``phrase`` finds in ``text`` once normalised (as the classifier gives it)."""
+    text = normalise_text(text)
+    matcher = PhraseMatcher()
+    phrase_id = matcher.add(phrase)
+    return [text[start:end] for start, end in matcher.find(text).get(phrase_id, [])]
+
+
+def test_a_gap_allows_up_to_n_words_in_between() -> None:
+    assert _found("don't *3 dbs", "they don't dbs anyone") == ["dont dbs"]
+    assert _found("don't *3 dbs", "they don't even do dbs checks") == ["dont even do dbs"]
+    assert _found("don't *3 dbs", "they don't do any proper dbs checks") == ["dont do any proper dbs"]
+    assert _found("don't *3 dbs", "they don't do any of the proper dbs checks") == []  # five words between
+    assert _found("don't *3 dbs", "they don't. we do dbs") == [], "not across the end of a sentence"
+    assert _found("no *2 checks *1 staff", "no proper checks on staff") == ["no proper checks on staff"]
+
+
+def test_a_word_with_a_tilde_matches_its_inflections() -> None:
+    text = "she checks everything, checked it twice, and was checking again; check it"
+    assert _found("check~", text) == ["checks", "checked", "checking", "check"]
+    assert _found("stop~ *2 visit~", "they stopped all visits and stopping calls") == ["stopped all visits"]
+    assert _found("carry~", "he carries it, she carried it") == ["carries", "carried"]
+    assert _found("hire~", "hired, hiring, hires") == ["hired", "hiring", "hires"]
+    assert _found("check", "checks checked check") == ["check"], "without ~ a word is matched exactly"

@@ -135,3 +135,18 @@ def test_verdict_serialises(default_classifier: Classifier) -> None:
     assert data["reasons"][0]["spans"] == [[4, 10]]
     assert set(data["sentiment"]) == {"neg", "neu", "pos", "compound"}
     assert verdict.summary().startswith("Medium (abuse): ")
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "not_category"),
+    [
+        ("I know where your manager lives and I'll be waiting for her", "threat", "safeguarding"),
+        ("I found out which house she lives in now, I'll be paying her a visit", "threat", "safeguarding"),
+        ("Trying to find my sister, does anyone know where she lives now", "safeguarding", "threat"),
+        ("Anyone know where my dad is living now? He was moved from your home last year", "safeguarding", "threat"),
+    ],
+)
+def test_a_threat_is_not_labelled_tracing_nor_tracing_a_threat(text: str, category: str, not_category: str) -> None:
+    rules = Classifier.from_settings(FilterSettings.model_validate({"model": {"enabled": False}}))
+    categories = rules.classify(text).categories
+    assert category in categories and not_category not in categories, categories

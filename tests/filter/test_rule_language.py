@@ -10,6 +10,8 @@ from monitor.filter import Classifier, CommentContext, FilterSettings
 
 
 def build(tmp_path: Path | None = None, organisation: tuple[str, ...] = (), **filter_table: Any) -> Classifier:
+    """The rules alone: these tests are about the rule language, not the learned model."""
+    filter_table.setdefault("model", {"enabled": False})
     settings = FilterSettings.model_validate(filter_table)
     return Classifier.from_settings(settings, organisation, tmp_path or Path("."))
 
@@ -196,3 +198,16 @@ def test_the_operators_negations_cancel_a_match_just_after_them(text: str, negat
     negations = ["never", "nae", "2nae", "notwithstandingly"]
     classifier = build(lists={"negations": negations}, rules=[rule("shut", words=["shut* the office"])])
     assert rules_hit(classifier, text) == ([] if negated else ["shut"])
+
+
+@pytest.mark.parametrize("phrase", ["*2 dbs", "dbs *3", "*"])
+def test_a_phrase_cannot_start_or_end_with_a_gap(phrase: str) -> None:
+    with pytest.raises(ValidationError, match=r"cannot start or end with a lone \* or \*N|no letters"):
+        build(rules=[{"name": "gap", "category": "allegation", "words": [phrase]}])
+
+
+def test_a_rule_with_a_gap_and_inflections(tmp_path: Path) -> None:
+    classifier = build(rules=[{"name": "no-dbs", "category": "misrepresentation", "words": ["don't *3 dbs check~"]}])
+    assert rules_hit(classifier, "They don't even do DBS checks on agency staff") == ["no-dbs"]
+    assert rules_hit(classifier, "They don't do any proper DBS checking") == ["no-dbs"]
+    assert "no-dbs" not in rules_hit(classifier, "Don't forget your DBS renewal, it's due")

@@ -79,10 +79,24 @@ def test_a_verdict_as_a_dict_is_json_with_spans_as_pairs() -> None:
                 "explanation": "Why.",
                 "matched": ["scum"],
                 "spans": [[4, 8]],
+                "confidence": 1.0,
             }
         ],
         "sentiment": {"compound": -0.4},
     }
+
+
+def test_within_a_severity_safeguarding_and_threats_come_first_then_the_surest() -> None:
+    reasons = [
+        Reason("leak", "confidentiality", "urgent", "x", confidence=0.6),
+        Reason("leak-sure", "confidentiality", "urgent", "x", confidence=0.9),
+        Reason("model:threat", "threat", "urgent", "x", confidence=0.55),
+        Reason("tracing", "safeguarding", "urgent", "x"),
+        Reason("slur", "hate", "high", "x"),
+    ]
+    verdict = Verdict.from_reasons(reasons, {})
+    assert [reason.rule for reason in verdict.reasons] == ["tracing", "model:threat", "leak-sure", "leak", "slur"]
+    assert verdict.categories == ["safeguarding", "threat", "confidentiality", "hate"]
 
 
 def test_a_reason_needs_its_words() -> None:

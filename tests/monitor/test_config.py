@@ -123,6 +123,9 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
         ("[[accounts]]\nplatform = 'file'\npath = 'x'\n", "accounts[0].name: required"),
         ("accounts = 3\n", "accounts: must be an array of tables"),
         ("[organisation\n", "not valid TOML"),
+        ("[filter.model.categories.hate]\nthreshold = 2\n", "filter.model.categories.hate.threshold"),
+        ("[filter.model.categories.gossip]\nthreshold = 0.5\n", "filter.model.categories.gossip"),
+        ('[filter.accounts.page.model]\nenabled = "yes please"\n', "filter.accounts.page.model.enabled"),
     ],
 )
 def test_each_mistake_names_key_and_problem(tmp_path: Path, text: str, expected: str) -> None:

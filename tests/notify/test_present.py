@@ -18,6 +18,7 @@ from monitor.notify.present import (
     safe_link,
     spans_of,
     tone,
+    tone_worth_showing,
 )
 
 
@@ -136,3 +137,19 @@ def test_local_time_in_the_organisations_zone() -> None:
 )
 def test_csv_cells_never_start_a_formula(value: object, expected: str) -> None:
     assert cell(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("compound", "categories", "shown"),
+    [
+        (-0.7, ("allegation",), "very negative"),
+        (-0.3, ("abuse", "negative"), "negative"),
+        (0.4, ("threat",), None),  # a cheerful threat: "positive" would contradict the flag
+        (0.0, ("misrepresentation",), None),
+        (-0.8, ("negative",), None),  # the tone is the reason itself
+    ],
+)
+def test_the_tone_is_shown_only_where_it_adds_something(
+    compound: float, categories: tuple[str, ...], shown: str | None
+) -> None:
+    assert tone_worth_showing({"compound": compound}, categories) == shown

@@ -1,0 +1,107 @@
+"""The learned model's part in a verdict: a reason for each category it is sure enough of that no rule gave.
+
+Rules stay authoritative where they are precise (contact details, protected names, cheerful swearing): the
+model only adds categories the rules did not find. Each category's threshold, and whether the model is used at
+all, come from [filter.model] and each account's override of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor.filter.features import name_words
+from monitor.filter.model import TextModel, Weighed
+from monitor.filter.settings import FilterSettings, ModelSettings
+from monitor.filter.verdict import CommentContext, Reason
+
+MODEL_RULE = "model"  # a model reason's rule name is "model:<category>"
+CATEGORY_WORDS = {
+    "threat": "Sounds like a threat",
+    "safeguarding": "May be a safeguarding concern",
+    "confidentiality": "May identify someone or share private details",
+    "hate": "Attacks people for who they are",
+    "allegation": "Makes a complaint or allegation about our care",
+    "misrepresentation": "Makes a claim about us, or uses our name, that may be false (or looks like a scam)",
+    "abuse": "Abusive or offensive language",
+    "controversial": "Starts a heated argument on our page",
+}
+
+
+def how_sure(probability: float) -> str:
+    """A probability in words a General Manager can weigh."""
+    if probability >= 0.85:
+        return "very sure"
+    if probability >= 0.65:
+        return "fairly sure"
+    return "not certain, but thinks it more likely than not"
+
+
+@dataclass(frozen=True)
+class _View:
+    thresholds: dict[str, float]  # category → threshold, for the categories the model may flag
+    severity: dict[str, str]  # category → severity
+
+
+class ModelStage:
+    def __init__(self, model: TextModel, settings: FilterSettings, organisation_names: Sequence[str] = ()) -> None:
+        self._model = model
+        self._left_out = name_words(tuple(organisation_names))
+        self._default = self._view(settings.model, settings, None)
+        self._accounts = {
+            name: self._view(override.model.over(settings.model), settings, name)
+            for name, override in settings.accounts.items()
+        }
+
+    def _view(self, model_settings: ModelSettings, settings: FilterSettings, account: str | None) -> _View:
+        override = settings.accounts.get(account) if account else None
+        defaults = settings.default_severities()
+        severity = {
+            category: (override.category_severity.get(category) if override else None) or defaults[category]
+            for category in self._model.categories
+        }
+        if model_settings.enabled is False:
+            return _View({}, severity)
+        thresholds: dict[str, float] = {}
+        for category in self._model.categories:
+            chosen = model_settings.categories.get(category)  # type: ignore[call-overload]
+            if chosen is not None and chosen.enabled is False:
+                continue
+            threshold = chosen.threshold if chosen is not None else None
+            thresholds[category] = self._model.thresholds[category] if threshold is None else threshold
+        return _View(thresholds, severity)
+
+    def reasons(self, text: str, context: CommentContext, found: Sequence[Reason]) -> list[Reason]:
+        """The model's reasons for ``text``, beside the rules' reasons ``found``."""
+        view = self._accounts.get(context.account or "", self._default)
+        if not view.thresholds or context.by_owner or not text.strip():  # the organisation's own words aren't flagged
+            return []
+        probabilities = self._model.probabilities(text, self._left_out)
+        given = {reason.category for reason in found}
+        reasons: list[Reason] = []
+        for column, category in enumerate(self._model.categories):
+            probability = float(probabilities[column])
+            threshold = view.thresholds.get(category)
+            if threshold is None or probability < threshold or category in given:
+                continue
+            weighed = self._model.weighed_most(text, category, left_out=self._left_out)
+            reasons.append(_reason(text, category, view.severity[category], probability, weighed))
+        return reasons
+
+
+def _reason(text: str, category: str, severity: str, probability: float, weighed: list[Weighed]) -> Reason:
+    quoted = ", ".join(f"“{text[start:end]}”" for start, end in (phrase.span for phrase in weighed))
+    spans = sorted(phrase.span for phrase in weighed)
+    words = f"; the words that weighed most: {quoted}" if quoted else ""
+    explanation = (
+        f"{CATEGORY_WORDS[category]}. The model is {how_sure(probability)} ({probability:.0%}){words}."
+    )
+    return Reason(
+        f"{MODEL_RULE}:{category}",
+        category,
+        severity,
+        explanation,
+        [text[start:end] for start, end in spans],
+        spans,
+        round(probability, 4),
+    )
