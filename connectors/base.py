@@ -116,6 +116,36 @@ _TEXT_FIELDS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class OwnPost:
+    """One post the organisation's own account published, with everything in it that can name a person.
+
+    ``tagged`` holds the people the platform says are tagged (names or handles);
+    ``media_text`` the captions and alt text of the post's pictures and videos.
+    """
+
+    external_id: str
+    text: str
+    created_at: datetime
+    url: str | None = None
+    title: str | None = None
+    edited_at: datetime | None = None
+    tagged: tuple[str, ...] = ()
+    media_text: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
+            raise ValueError("OwnPost.created_at must be a timezone-aware datetime")
+        for name in ("external_id", "text"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(f"OwnPost.{name} is {_kind_of(value)}, not text")
+            object.__setattr__(self, name, encodable(value))
+        for name in ("tagged", "media_text"):
+            values = getattr(self, name)
+            object.__setattr__(self, name, tuple(encodable(v) for v in values if isinstance(v, str) and v.strip()))
+
+
 def encodable(value: str) -> str:
     """``value`` with each lone surrogate (JSON can carry ``\\ud800``; UTF-8 cannot) replaced by U+FFFD."""
     try:
@@ -135,6 +165,7 @@ class Batch:
     ``bookmark`` is None when this batch does not move the bookmark (the final
     watermark is only known at the end of the fetch). ``skipped`` counts
     platform records that could not be read, with the reason for each.
+    ``posts`` are the organisation's own posts the connector saw on the way.
     ``notes`` says what was odd about records that were stored all the same
     (a time in the future, a link that was dropped).
     """
@@ -142,6 +173,7 @@ class Batch:
     comments: list[Comment]
     bookmark: dict[str, Any] | None = None
     skipped: list[str] = field(default_factory=list)
+    posts: list[OwnPost] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 

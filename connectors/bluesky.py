@@ -12,6 +12,11 @@ refusal then is an auth failure.
 ``indexedAt`` read plus the URIs indexed at exactly that time (times can tie);
 a poll stops at the first page that reaches the bookmark, so with nothing new
 it is one request. Reading notifications does not mark them seen.
+
+With ``own_posts`` on, each poll also reads the account's newest posts
+(``getAuthorFeed``, replies left out; one more request) and reports them as
+the organisation's own posts, with their images' alt text. Mentions are in
+the text as ``@handle``.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    OwnPost,
     RecheckState,
     chunks,
     dig,
@@ -49,6 +55,7 @@ from connectors.pagination import PageToken, pages
 from monitor.secrets import Secret
 
 LIST_NOTIFICATIONS = "app.bsky.notification.listNotifications"
+AUTHOR_FEED = "app.bsky.feed.getAuthorFeed"
 GET_POSTS = "app.bsky.feed.getPosts"
 CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
@@ -67,6 +74,8 @@ class BlueskySettings(AccountSettings):
     handle: str = Field(min_length=1)
     app_password: Secret
     lookback_days: int = Field(14, ge=1, le=365)
+    # Also read the account's own posts and check them as the organisation's (one more request a poll).
+    own_posts: bool = False
 
 
 class SessionExpiredError(AuthError):
@@ -156,6 +165,22 @@ class BlueskyConnector(Connector):
             if reached or not notifications:
                 break
         yield Batch(comments=[], bookmark=poll.newest.as_bookmark(), notes=notes)
+        if self.settings.own_posts:
+            yield self._own_posts(session)
+
+    def _own_posts(self, session: Session) -> Batch:
+        params = {"actor": session.did, "filter": "posts_no_replies", "limit": PAGE_SIZE}
+        feed = dig(self.http.get_json(AUTHOR_FEED, params), "feed")
+        batch = Batch(comments=[])
+        for item in feed if isinstance(feed, list) else []:
+            post = dig(item, "post")
+            if dig(post, "author", "did") not in (None, session.did):
+                continue  # a repost of someone else's post
+            try:
+                batch.posts.append(own_post_from_view(post))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"post {dig(post, 'uri') or '?'}: {exc}")
+        return batch
 
     def _session(self) -> Session:
         session = self.sessions.get(self._session_key)
@@ -347,6 +372,29 @@ def comment_from_post(
     )
 
 
+def own_post_from_view(post: Any) -> OwnPost:
+    """One of the account's own posts (a feed's post view), with its images' alt text."""
+    if not isinstance(post, Mapping):
+        raise TypeError("post is not an object")
+    uri = post.get("uri")
+    did, rkey = post_address(uri)
+    record = post.get("record")
+    if not isinstance(record, Mapping):
+        raise TypeError(f"post {uri} has no record")
+    if not record.get("createdAt"):
+        raise KeyError(f"post {uri} has no createdAt")
+    images = dig(record, "embed", "images") or dig(record, "embed", "media", "images") or []
+    alt_text = [dig(image, "alt") for image in images] if isinstance(images, list) else []
+    text = str(record.get("text") or "").strip()
+    handle = dig(post, "author", "handle") or did
+    return OwnPost(
+        external_id=str(uri),
+        text=text,
+        created_at=parse_time(record["createdAt"]),
+        url=f"https://bsky.app/profile/{handle}/post/{rkey}",
+        title=text.splitlines()[0][:80] if text else None,
+        media_text=tuple(alt for alt in alt_text if isinstance(alt, str)),
+    )
 def creation_time(created: Any, indexed: Any) -> datetime | None:
     """When a post was written: its ``createdAt``, bounded by when the server indexed it.
 

@@ -13,6 +13,8 @@ cursors expire, so none is kept between polls. A comment that becomes visible
 long after its creation time (held for review, then approved) is already behind
 the overlap when it appears, so it is not read.
 
+The Page's posts themselves come in the same response and are reported as
+the organisation's own posts, with the people tagged in them (``message_tags``).
 Graph sometimes refuses a request as too large (code 1, "Please reduce the
 amount of data you're asking for"), and the same request fails again. The poll
 then halves the posts and comments it asks for and starts again; the smaller
@@ -36,6 +38,7 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    OwnPost,
     advance,
     as_object,
     dig,
@@ -154,6 +157,10 @@ class FacebookConnector(GraphConnector):
             batch = Batch(comments=[])
             seen: set[str] = set()  # within a page; the store's upsert absorbs repeats across pages
             for post in objects_of(page_records(page), "post", batch):
+                try:
+                    batch.posts.append(own_post_from_record(post))
+                except (KeyError, TypeError, ValueError) as exc:
+                    batch.skipped.append(f"post {post.get('id')}: {reason_of(exc)}")
                 for record in self._comment_records(post, cutoff):
                     try:
                         comment = comment_from_record(record, self.settings.page_id, post)
@@ -167,7 +174,7 @@ class FacebookConnector(GraphConnector):
                     if later_than_start(comment.created_at, started):
                         batch.notes.append(future_note(f"comment {comment.external_id}", comment.created_at))
                     newest = advance(newest, comment.created_at, started)
-            if batch.comments or batch.skipped:
+            if batch.comments or batch.skipped or batch.posts:
                 yield batch
         return newest
 
@@ -178,7 +185,7 @@ class FacebookConnector(GraphConnector):
             f".limit({limits.comments}){{{COMMENT_FIELDS}}}"
         )
         return {
-            "fields": f"id,message,permalink_url,created_time,{comments}",
+            "fields": f"id,message,message_tags,permalink_url,created_time,updated_time,{comments}",
             "limit": limits.posts,
             "since": int(window_start.timestamp()),
         }
@@ -240,6 +247,31 @@ def comment_from_record(record: Any, page_id: str, post: Mapping[str, Any] | Non
         permalink=permalink or text_or_none(post.get("permalink_url")),
         by_owner=author_id is not None and author_id == page_id,
         hidden=record.get("is_hidden") is True,
+    )
+
+
+def own_post_from_record(post: Mapping[str, Any]) -> OwnPost:
+    """One of the Page's posts, with the names of the people and Pages its message tags."""
+    post_id = text_or_none(post.get("id"))
+    if post_id is None:
+        raise KeyError("post has no id")
+    if post.get("created_time") is None:
+        raise KeyError("post has no created_time")
+    message = post.get("message") or ""
+    if not isinstance(message, str):
+        raise TypeError("post message is not text")
+    tags = post.get("message_tags")
+    tagged = [dig(tag, "name") for tag in tags if isinstance(dig(tag, "name"), str)] if isinstance(tags, list) else []
+    created_at = parse_time(post["created_time"])
+    updated_at = time_or_none(post.get("updated_time"))
+    return OwnPost(
+        external_id=post_id,
+        text=message.strip(),
+        created_at=created_at,
+        url=text_or_none(post.get("permalink_url")),
+        title=post_title(message),
+        edited_at=updated_at if updated_at is not None and updated_at > created_at else None,
+        tagged=tuple(tagged),
     )
 
 

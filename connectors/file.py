@@ -13,6 +13,11 @@ are required:
     author | author_name, author_id, post_id, post_url, post_title,
     parent_id, permalink, edited_at, by_owner, hidden
 
+A record with ``kind`` = ``post`` is one of the organisation's own posts:
+id, text, created_at, url | post_url, title | post_title, edited_at, and
+``tagged`` and ``media_text`` (lists, or text separated by ``;``) for the
+people tagged in it and its pictures' captions and alt text.
+
 Other fields are ignored. ``permalink`` and ``post_url`` are kept only when
 they are https links to one of the platforms' sites (``connectors.links``);
 any other link is dropped with a note, and the comment is stored without it.
@@ -31,7 +36,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationInfo, field_validator
 
-from connectors.base import AccountSettings, Batch, Comment, Connector, parse_time
+from connectors.base import AccountSettings, Batch, Comment, Connector, OwnPost, parse_time, post_title
 from connectors.errors import FatalError
 from connectors.links import is_platform_link, shown_host
 
@@ -59,9 +64,11 @@ class FileRead:
     skipped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: int = 0
+    posts: list[OwnPost] = field(default_factory=list)
 
     def add(self, other: FileRead) -> None:
         self.comments.extend(other.comments)
+        self.posts.extend(other.posts)
         self.skipped.extend(other.skipped)
         self.notes.extend(other.notes)
         self.files += other.files
@@ -85,7 +92,9 @@ class FileConnector(Connector):
             read = read_file(path)
             state[path.name] = stamp
             last = dict(state)
-            yield Batch(read.comments, bookmark={"files": last}, skipped=read.skipped, notes=read.notes)
+            yield Batch(
+                read.comments, bookmark={"files": last}, skipped=read.skipped, notes=read.notes, posts=read.posts
+            )
         if state != last:
             yield Batch([], bookmark={"files": state})
 
@@ -124,6 +133,9 @@ def read_file(path: Path) -> FileRead:
         try:
             if isinstance(row, str):
                 raise ValueError(row)
+            if _text(row.get("kind")) == "post":
+                result.posts.append(post_from_row(row))
+                continue
             comment = comment_from_row(row)
         except (KeyError, TypeError, ValueError) as exc:
             reason = str(exc.args[0]) if exc.args else type(exc).__name__
@@ -219,6 +231,38 @@ def comment_from_row(row: Mapping[str, Any]) -> Comment:
         by_owner=_flag(row.get("by_owner")),
         hidden=_flag(row.get("hidden")),
     )
+
+
+def post_from_row(row: Mapping[str, Any]) -> OwnPost:
+    """One of the organisation's own posts."""
+    text = _first(row, "text", "message")
+    if not isinstance(text, str):
+        raise KeyError("post has no text")
+    created = _first(row, "created_at", "created_time")
+    if created is None:
+        raise KeyError("post has no created_at")
+    external_id = _text(_first(row, "id", "external_id", "post_id"))
+    if external_id is None:
+        raise KeyError("post has no id")
+    edited = _first(row, "edited_at")
+    return OwnPost(
+        external_id=external_id,
+        text=text.strip(),
+        created_at=parse_time(created),
+        url=_text(_first(row, "url", "post_url")),
+        title=_text(_first(row, "title", "post_title")) or post_title(text),
+        edited_at=parse_time(edited) if edited is not None else None,
+        tagged=_names(row.get("tagged")),
+        media_text=_names(row.get("media_text")),
+    )
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(str(each).strip() for each in value if isinstance(each, str | int) and str(each).strip())
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(";") if part.strip())
+    return ()
 
 
 def content_id(row: Mapping[str, Any], text: str, created: str) -> str:

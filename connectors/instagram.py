@@ -15,6 +15,10 @@ review, then approved) is not read.
 
 Instagram comments have no permalink of their own in the API: each links to
 its media's address with the comment's id added, which opens the comment.
+
+Each watched media is also reported as one of the organisation's own posts,
+its caption as the text (Instagram gives the people tagged in a picture only
+through a separate edge, which is not read).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from connectors.base import (
     AccountSettings,
     Batch,
     Comment,
+    OwnPost,
     advance,
     as_object,
     dig,
@@ -177,7 +182,11 @@ class InstagramConnector(GraphConnector):
             watched = [media for media in media_page if not _older_than(media, window_start)]
             for media in watched:
                 self._read_media(media, poll, batch)
-            if batch.comments or batch.skipped:
+                try:
+                    batch.posts.append(own_post_from_media(media))
+                except (KeyError, TypeError, ValueError) as exc:
+                    batch.skipped.append(f"media {media.get('id') or '?'}: {reason_of(exc)}")
+            if batch.comments or batch.skipped or batch.posts:
                 yield batch
             if len(watched) < len(media_page):
                 break
@@ -281,6 +290,23 @@ def comment_from_record(
     )
 
 
+def own_post_from_media(media: Mapping[str, Any]) -> OwnPost:
+    """One of the account's own media, its caption as the text (where @mentions name people)."""
+    media_id = text_or_none(media.get("id"))
+    if media_id is None:
+        raise KeyError("media has no id")
+    if media.get("timestamp") is None:
+        raise KeyError(f"media {media_id} has no timestamp")
+    caption = media.get("caption") or ""
+    if not isinstance(caption, str):
+        raise TypeError(f"media {media_id} caption is not text")
+    return OwnPost(
+        external_id=media_id,
+        text=caption.strip(),
+        created_at=parse_time(media["timestamp"]),
+        url=text_or_none(media.get("permalink")),
+        title=post_title(caption),
+    )
 _MEDIA_PAGE = re.compile(r"^(https://www\.instagram\.com/(?:p|reel|tv)/[A-Za-z0-9_-]+)/?(?:[?#].*)?$")
 
 

@@ -39,11 +39,13 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    OwnPost,
     RecheckState,
     as_object,
     dig,
     parse_time,
     reason_of,
+    time_or_none,
 )
 from connectors.credentials import CredentialExpiry, TokenKeeper, TokenState, fingerprint
 from connectors.errors import AuthError, ConnectorError, FatalError, GoneError, RetryableError
@@ -113,6 +115,31 @@ def post_title(post: Mapping[str, Any]) -> str | None:
         return None
     line = little_text(commentary).strip().splitlines()[0]
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def own_post_from_record(post: Mapping[str, Any]) -> OwnPost | None:
+    """One of the organisation's posts: its commentary, the people it @mentions, its media's alt text and title.
+
+    None for a post without a creation time (it is still watched for comments).
+    """
+    created_at = time_or_none(post.get("createdAt"))
+    if created_at is None:
+        return None
+    urn = str(post["id"])
+    commentary = post.get("commentary") if isinstance(post.get("commentary"), str) else ""
+    modified_at = time_or_none(post.get("lastModifiedAt"))
+    media = dig(post, "content", "media")
+    media_text = [dig(media, key) for key in ("altText", "title")] if isinstance(media, Mapping) else []
+    return OwnPost(
+        external_id=urn,
+        text=little_text(commentary).strip(),
+        created_at=created_at,
+        url=FEED_URL.format(urn=urn),
+        title=post_title(post),
+        edited_at=modified_at if modified_at is not None and modified_at > created_at else None,
+        tagged=tuple(_ESCAPED.sub(r"\1", name) for name in _MENTION.findall(commentary)),
+        media_text=tuple(text for text in media_text if isinstance(text, str)),
+    )
 
 
 def actor_name(actor: str, owner_urn: str) -> str:
@@ -245,7 +272,8 @@ class LinkedInConnector(Connector):
         lookback = started - timedelta(days=self.settings.lookback_days)
         since = int(bookmark["since"]) if bookmark and "since" in bookmark else epoch_ms(lookback)
         known: dict[str, list[int]] = {urn: list(pair) for urn, pair in (bookmark or {}).get("posts", {}).items()}
-        titles = self._new_posts(known)
+        own_posts: list[OwnPost] = []
+        titles = self._new_posts(known, own_posts)
         watched = [*titles, *(urn for urn in known if urn not in titles)][: self.settings.max_posts]
         counts, notes = self._comment_counts(watched, known)
         newest = since
@@ -260,7 +288,8 @@ class LinkedInConnector(Connector):
         # A comment that lands on a post after its counts were read is found by the
         # next poll, so the watermark stays behind this poll's start.
         since = max(since, min(newest, epoch_ms(started - POLL_OVERLAP)))
-        yield Batch(comments=[], bookmark={"since": since, "posts": counts}, skipped=notes)
+        # The new posts are stored with the bookmark that stops them being new.
+        yield Batch(comments=[], bookmark={"since": since, "posts": counts}, skipped=notes, posts=own_posts)
 
     def check(self) -> str:
         self._authorise()
@@ -281,8 +310,11 @@ class LinkedInConnector(Connector):
             "start": 0,
         }
 
-    def _new_posts(self, known: Mapping[str, Any]) -> dict[str, str | None]:
-        """Posts newer than every watched one (all recent ones on a first poll), urn → title, newest first."""
+    def _new_posts(self, known: Mapping[str, Any], own_posts: list[OwnPost]) -> dict[str, str | None]:
+        """Posts newer than every watched one (all recent ones on a first poll), urn → title, newest first.
+
+        Each is also added to ``own_posts`` when it can be read as one.
+        """
         found: dict[str, str | None] = {}
         for page in pages(self.http, "posts", self._posts_params(), Offset()):
             for post in elements_of(page):
@@ -292,6 +324,9 @@ class LinkedInConnector(Connector):
                 if urn in known or len(found) >= self.settings.max_posts:
                     return found
                 found[urn] = post_title(post)
+                with_time = own_post_from_record(post)
+                if with_time is not None:
+                    own_posts.append(with_time)
         return found
 
     def _comment_counts(

@@ -16,6 +16,11 @@ for ``lookback_days``.
 
 Rate limits are per token: ``X-RateLimit-Reset`` is an ISO 8601 time, not
 epoch seconds.
+
+With ``own_posts`` on, each poll also reads the account's newest statuses (one
+more request) and reports them as the organisation's own posts, with the
+accounts they mention and their media's descriptions (alt text). A status
+edited after it left that first page is not seen again.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    OwnPost,
     RecheckState,
     chunks,
     dig,
@@ -67,6 +73,8 @@ class MastodonSettings(AccountSettings):
     access_token: Secret
     account_id: str | None = None
     lookback_days: int = Field(14, ge=1, le=365)
+    # Also read the account's own statuses and check them as the organisation's posts (one more request a poll).
+    own_posts: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -113,6 +121,20 @@ class MastodonConnector(Connector):
             yield from self._first_poll()
         else:
             yield from self._newer_than(newest)
+        if self.settings.own_posts:
+            yield self._own_posts()
+
+    def _own_posts(self) -> Batch:
+        """The account's newest statuses that are neither replies nor boosts."""
+        params = {"limit": PAGE_SIZE, "exclude_replies": "true", "exclude_reblogs": "true"}
+        statuses = self.http.get_json(f"api/v1/accounts/{self._owner()}/statuses", params)
+        batch = Batch(comments=[])
+        for status in statuses if isinstance(statuses, list) else []:
+            try:
+                batch.posts.append(own_post_from_status(status))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"status {_id_of(status)}: {exc}")
+        return batch
 
     def _newer_than(self, newest: str) -> Iterator[Batch]:
         params = {"types[]": list(NOTIFICATION_TYPES), "limit": PAGE_SIZE, "min_id": newest}
@@ -292,6 +314,29 @@ def comment_from_status(status: Mapping[str, Any], owner_id: str | None = None) 
     )
 
 
+def own_post_from_status(status: Any) -> OwnPost:
+    """One of the account's own statuses, with the accounts it mentions and its media's alt text."""
+    if not isinstance(status, Mapping):
+        raise TypeError("status is not an object")
+    status_id = _id_or_none(status.get("id"))
+    if status_id is None:
+        raise KeyError("status has no id")
+    if not status.get("created_at"):
+        raise KeyError(f"status {status_id} has no created_at")
+    mentions = status.get("mentions") if isinstance(status.get("mentions"), list) else []
+    media = status.get("media_attachments") if isinstance(status.get("media_attachments"), list) else []
+    edited = status.get("edited_at")
+    text = status_text(status)
+    return OwnPost(
+        external_id=status_id,
+        text=text,
+        created_at=parse_time(status["created_at"]),
+        url=status.get("url") or status.get("uri"),
+        title=text.splitlines()[0][:80] if text else None,
+        edited_at=parse_time(edited) if edited else None,
+        tagged=tuple(f"@{acct}" for acct in (dig(m, "acct") for m in mentions) if isinstance(acct, str)),
+        media_text=tuple(d for d in (dig(m, "description") for m in media) if isinstance(d, str)),
+    )
 def quoted_id(status: Mapping[str, Any]) -> str | None:
     """The status a quote post quotes: ``quote.quoted_status.id`` (Quote entity), else
     ``quote.quoted_status_id`` (ShallowQuote)."""

@@ -16,13 +16,20 @@ are). WordPress keeps no edit time, so an edit is seen only while the comment
 is inside the overlap. ``post_url`` is the comment's link without its
 ``#comment-N`` part, which costs no request per post; the post's title is not
 read.
+
+With ``own_posts`` on, the site's posts modified since the last poll are read
+too (``/wp-json/wp/v2/posts``, one more request a poll) and reported as the
+organisation's own posts: the title and text, and the images' alt text and
+captions. Their watermark is the newest site-time ``modified``, kept beside the
+comments' one.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -34,6 +41,7 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    OwnPost,
     RecheckState,
     chunks,
     dig,
@@ -49,6 +57,10 @@ from connectors.pagination import PageNumber, pages
 from monitor.secrets import Secret
 
 COMMENTS = "wp-json/wp/v2/comments"
+POSTS = "wp-json/wp/v2/posts"
+POST_FIELDS = "id,link,date_gmt,modified,modified_gmt,title,content"
+_ALT = re.compile(r"<img\b[^>]*?\balt\s*=\s*(?:\"([^\"]*)\"|'([^']*)')", re.IGNORECASE)
+_CAPTION = re.compile(r"<figcaption\b[^>]*>(.*?)</figcaption>", re.IGNORECASE | re.DOTALL)
 PAGE_SIZE = 100
 MAX_PAGES = 50
 PAGING = PageNumber("page", "X-WP-TotalPages")
@@ -66,6 +78,8 @@ class WordPressSettings(AccountSettings):
     owner_user_ids: list[int] = Field(default_factory=list)
     lookback_days: int = Field(14, ge=1, le=365)
     overlap_minutes: int = Field(60, ge=0, le=24 * 60)
+    # Also read the site's posts and check them as the organisation's own (one more request a poll).
+    own_posts: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -142,7 +156,49 @@ class WordPressConnector(Connector):
                     yield batch
         except PastLastPageError:
             pass
-        yield Batch(comments=[], bookmark={"date": newest}, notes=notes)
+        if not self.settings.own_posts:
+            yield Batch(comments=[], bookmark={"date": newest}, notes=notes)
+            return
+        posts_mark = str(bookmark.get("posts_modified")) if bookmark and bookmark.get("posts_modified") else None
+        posts, posts_newest = yield from self._own_posts(posts_mark)
+        yield Batch(comments=[], bookmark={"date": newest, "posts_modified": posts_newest}, posts=posts, notes=notes)
+
+    def _own_posts(self, watermark: str | None) -> Generator[Batch, None, tuple[list[OwnPost], str]]:
+        """Yield the posts' unreadable records; return the posts modified after ``watermark`` and the new one."""
+        params = {
+            "modified_after": self._modified_after(watermark),
+            "orderby": "modified",
+            "order": "asc",
+            "per_page": PAGE_SIZE,
+            "_fields": POST_FIELDS,
+        }
+        newest = watermark or params["modified_after"]
+        found: list[OwnPost] = []
+        try:
+            for page in pages(self.http, POSTS, params, PAGING, max_pages=MAX_PAGES):
+                if not isinstance(page.body, list):
+                    raise FatalError(f"{describe(page.response)} returned no list of posts")
+                skipped: list[str] = []
+                for record in page.body:
+                    try:
+                        found.append(own_post_from_record(record))
+                    except (KeyError, TypeError, ValueError) as exc:
+                        ident = record.get("id") if isinstance(record, Mapping) else None
+                        skipped.append(f"post {ident or '?'}: {exc}")
+                if skipped:
+                    yield Batch(comments=[], skipped=skipped)
+                times = [r.get("modified") for r in page.body if isinstance(r, Mapping)]
+                modified = [str(time) for time in times if _is_time(time)]
+                newest = max([newest, *modified], key=_sortable)
+        except PastLastPageError:
+            pass
+        return found, newest
+
+    def _modified_after(self, watermark: str | None) -> str:
+        if watermark is None:
+            return (self.now() - timedelta(days=self.settings.lookback_days)).isoformat(timespec="seconds")
+        moved = datetime.fromisoformat(watermark) - timedelta(minutes=self.settings.overlap_minutes)
+        return moved.isoformat(timespec="seconds")
 
     def _batch(self, records: list[Any], started: datetime) -> Batch:
         batch = Batch(comments=[])
@@ -235,6 +291,33 @@ def comment_from_record(record: Any, owner_user_ids: frozenset[int] = frozenset(
     )
 
 
+def own_post_from_record(record: Any) -> OwnPost:
+    """One of the site's posts: title and text, and the alt text and captions of its images."""
+    if not isinstance(record, Mapping):
+        raise TypeError("post is not an object")
+    post_id = record.get("id")
+    if not isinstance(post_id, int):
+        raise KeyError("post has no id")
+    created = record.get("date_gmt") or None
+    if created is None:
+        raise KeyError(f"post {post_id} has no date_gmt")
+    title = html_to_text(_unwrap(str(dig(record, "title", "rendered") or "")))
+    markup = str(dig(record, "content", "rendered") or "")
+    body = html_to_text(_unwrap(markup))
+    alt_text = [html.unescape(double or single).strip() for double, single in _ALT.findall(markup)]
+    captions = [html_to_text(_unwrap(caption)) for caption in _CAPTION.findall(markup)]
+    created_at = parse_time(created)
+    modified = record.get("modified_gmt")
+    modified_at = parse_time(modified) if modified else None
+    return OwnPost(
+        external_id=str(post_id),
+        text="\n\n".join(part for part in (title, body) if part),
+        created_at=created_at,
+        url=str(record["link"]) if record.get("link") else None,
+        title=title or None,
+        edited_at=modified_at if modified_at is not None and modified_at > created_at else None,
+        media_text=tuple(dict.fromkeys(text for text in (*alt_text, *captions) if text)),
+    )
 _COMMENT_PAGE = re.compile(r"comment-page-\d+/?$")
 
 

@@ -16,6 +16,11 @@ The bookmark is the newest post id seen (``since_id``, a string: ids are
 An edit is a new post whose ``edit_history_tweet_ids`` starts with the
 original id: it is reported as the original comment (external id = first id)
 with ``edited_at`` set, and superseded versions are ignored.
+
+With ``own_posts`` on, each poll also reads the account's newest posts
+(``/users/:id/tweets`` without replies or retweets: one more request, which X
+bills) and reports them as the organisation's own posts, with the accounts
+they mention and their media's alt text.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from connectors.base import (
     Batch,
     Comment,
     Connector,
+    OwnPost,
     RecheckState,
     as_object,
     chunks,
@@ -51,6 +57,7 @@ TWEET_FIELDS = (
     "created_at,author_id,conversation_id,in_reply_to_user_id,referenced_tweets,edit_history_tweet_ids,note_tweet"
 )
 PAGE_SIZE = 100
+OWN_POSTS_PAGE = 20
 SEARCH_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)
 SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -70,6 +77,8 @@ class XSettings(AccountSettings):
     source: Literal["search", "mentions"] = "search"
     lookback_days: int = Field(default=7, ge=1, le=60)
     max_pages: int = Field(default=20, ge=1)
+    # Also read the account's own posts and check them as the organisation's (one more billed request a poll).
+    own_posts: bool = False
 
     @field_validator("username")
     @classmethod
@@ -152,6 +161,33 @@ def comment_from_record(record: Any, users: Mapping[str, Mapping[str, Any]], own
         edited_at=version_time if edited else None,
         permalink=status_url(username, post_id),
         by_owner=author_id is not None and author_id == owner_id,
+    )
+
+
+def own_post_from_record(record: Any, username: str, alt_text: Mapping[str, str]) -> OwnPost:
+    """One of the account's own posts (the latest version of an edited one, under its first id)."""
+    record = as_object(record, "post")
+    post_id = checked_id(record["id"])
+    history = edit_history(record) or [post_id]
+    original = checked_id(history[0])
+    text = dig(record, "note_tweet", "text") or record.get("text")
+    if not isinstance(text, str):
+        raise ValueError(f"post {post_id} has no text")
+    version_time = parse_time(record["created_at"]) if record.get("created_at") else snowflake_time(post_id)
+    mentions = dig(record, "entities", "mentions")
+    keys = dig(record, "attachments", "media_keys")
+    plain = html.unescape(text)
+    return OwnPost(
+        external_id=original,
+        text=plain,
+        created_at=snowflake_time(original) if len(history) > 1 else version_time,
+        url=status_url(username, original),
+        title=plain.splitlines()[0][:80] if plain else None,
+        edited_at=version_time if len(history) > 1 else None,
+        tagged=tuple(
+            f"@{m['username']}" for m in (mentions if isinstance(mentions, list) else []) if _text(dig(m, "username"))
+        ),
+        media_text=tuple(alt_text[key] for key in (keys if isinstance(keys, list) else []) if key in alt_text),
     )
 
 
@@ -238,6 +274,8 @@ class XConnector(Connector):
         return {"Authorization": f"Bearer {self.settings.bearer_token.reveal()}"}
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
+        if self.settings.own_posts:
+            yield self._own_posts()
         since_id = str(bookmark["since_id"]) if bookmark and bookmark.get("since_id") else None
         path, params, paging = self._request(since_id)
         newest = int(since_id) if since_id else None
@@ -254,6 +292,29 @@ class XConnector(Connector):
             held.bookmark = {"since_id": str(newest)}
         yield held
 
+    def _own_posts(self) -> Batch:
+        params = {
+            "max_results": OWN_POSTS_PAGE,
+            "exclude": "replies,retweets",
+            "tweet.fields": "created_at,edit_history_tweet_ids,note_tweet,entities,attachments",
+            "expansions": "attachments.media_keys",
+            "media.fields": "alt_text",
+        }
+        body = self.http.get_json(f"users/{self.settings.user_id}/tweets", params)
+        media = dig(body, "includes", "media")
+        alt_text = {
+            str(item["media_key"]): item["alt_text"]
+            for item in (media if isinstance(media, list) else [])
+            if isinstance(item, Mapping) and isinstance(item.get("alt_text"), str) and item.get("media_key")
+        }
+        batch = Batch(comments=[])
+        posts = dig(body, "data")
+        for record in posts if isinstance(posts, list) else []:
+            try:
+                batch.posts.append(own_post_from_record(record, self.settings.username, alt_text))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"post {dig(record, 'id') or '?'}: {reason_of(exc)}")
+        return batch
     recheck_batch: ClassVar[int] = 100
 
     def recheck(self, external_ids: Sequence[str]) -> dict[str, RecheckState]:

@@ -25,6 +25,11 @@ is renewed with the refresh token (``connectors.credentials``).
 Every request costs quota units; ``quota_units`` counts them. The daily quota
 resets at midnight Pacific time, which is when a ``quotaExceeded`` account is
 next polled.
+
+With ``own_posts`` on, each poll also reads the channel's newest uploads
+(``playlistItems.list`` on its uploads playlist: one request, one unit) and
+reports each video's title and description as one of the organisation's own
+posts.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from connectors.base import (
     Comment,
     Connector,
     OverlapMinutes,
+    OwnPost,
     RecheckState,
     advance,
     chunks,
@@ -122,6 +128,8 @@ class YouTubeSettings(AccountSettings):
     # With OAuth: how often the review queues (held for review, likely spam) are read; 0 never.
     held_every_minutes: int = Field(30, ge=0, le=24 * 60)
     overlap_minutes: OverlapMinutes = 15
+    # Also read the channel's uploads and check their titles and descriptions as the organisation's own posts.
+    own_posts: bool = False
 
     @property
     def oauth(self) -> bool:
@@ -202,6 +210,8 @@ class YouTubeConnector(Connector):
 
     def fetch(self, bookmark: Mapping[str, Any] | None) -> Iterator[Batch]:
         self._authorise()
+        if self.settings.own_posts:
+            yield self._uploads()
         started = self.now()
         notes: list[str] = []
         watermark = trusted_watermark(time_or_none(bookmark.get("since")) if bookmark else None, started, notes)
@@ -285,6 +295,18 @@ class YouTubeConnector(Connector):
                         batch.comments.append(replace(top, hidden=True))
                 if batch.comments or batch.skipped:
                     yield batch
+
+    def _uploads(self) -> Batch:
+        """The channel's newest videos, from its uploads playlist (``UU`` in place of the channel id's ``UC``)."""
+        playlist = "UU" + self.settings.channel_id.removeprefix("UC")
+        params = {"part": "snippet", "playlistId": playlist, "maxResults": 50}
+        batch = Batch(comments=[])
+        for item in objects_of(items_of_body(self.http.get_json("playlistItems", params)), "video", batch):
+            try:
+                batch.posts.append(own_post_from_upload(item))
+            except (KeyError, TypeError, ValueError) as exc:
+                batch.skipped.append(f"video {dig(item, 'snippet', 'resourceId', 'videoId') or '?'}: {reason_of(exc)}")
+        return batch
 
     def _read_thread(self, thread: Mapping[str, Any], poll: _Poll, batch: Batch) -> None:
         thread_id = str(thread.get("id") or "?")
@@ -377,6 +399,25 @@ class ThreadContext:
     channel_id: str
     video_id: str | None
     thread_channel_id: str | None
+
+
+def own_post_from_upload(item: Mapping[str, Any]) -> OwnPost:
+    """One uploads-playlist item: the video's title and description."""
+    video_id = dig(item, "snippet", "resourceId", "videoId")
+    if not isinstance(video_id, str) or not video_id:
+        raise KeyError("playlist item has no videoId")
+    published = dig(item, "snippet", "publishedAt")
+    if not published:
+        raise KeyError(f"video {video_id} has no publishedAt")
+    title = str(dig(item, "snippet", "title") or "").strip()
+    description = str(dig(item, "snippet", "description") or "").strip()
+    return OwnPost(
+        external_id=video_id,
+        text="\n\n".join(part for part in (title, description) if part),
+        created_at=parse_time(published),
+        url=f"https://www.youtube.com/watch?v={video_id}",
+        title=title or None,
+    )
 
 
 def thread_context(thread: Mapping[str, Any], channel_id: str) -> ThreadContext:

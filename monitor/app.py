@@ -19,6 +19,7 @@ from monitor.store import Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
+    from monitor.ownposts import OwnPostChecker
 
 
 def utc_now() -> datetime:
@@ -69,6 +70,27 @@ class App:
     def credentials(self) -> FileCredentialStore:
         """Tokens the monitor renews itself, shared by every connector this app builds."""
         return self.settings.credentials.store(self.settings.state_dir)
+
+    @cached_property
+    def own_posts(self) -> OwnPostChecker | None:
+        """The checks on the organisation's own posts, or None when they are off (see OwnPostSettings.enabled)."""
+        from monitor.filter.packs import shared_lists
+        from monitor.ownposts import OwnPostChecker, read_names
+
+        settings = self.settings
+        if not settings.own_posts.active:
+            return None
+        protected_file = settings.filter.protected_names_file
+        protected = read_names(settings.config_dir / protected_file) if protected_file else []
+        return OwnPostChecker(
+            settings.own_posts,
+            self.classifier,
+            first_names=shared_lists().get("first_names", ()),
+            protected_names=[*protected, *settings.filter.lists.get("protected_names", [])],
+            organisation_names=[*settings.organisation.names, *settings.filter.organisation_aliases],
+            register_path=settings.own_posts.register_path(settings.config_dir),
+            zone=settings.organisation.zone,
+        )
 
     def connector(self, account: config.AccountConfig) -> Connector:
         return connector_class(account.platform)(account.connector, now=self.now, credentials=self.credentials)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "eval",
     "comments",
     "db",
+    "consent",
 )
 
 

@@ -28,6 +28,7 @@ from monitor.durations import Duration
 from monitor.errors import ConfigError
 from monitor.filter import FilterSettings
 from monitor.notify.settings import NotifySettings
+from monitor.ownposts import OwnPostSettings
 from monitor.schedule import cron_trigger
 from monitor.secrets import Secret, unresolved
 from monitor.web.settings import ReviewSettings
@@ -198,6 +199,7 @@ class Settings(Strict):
     filter: FilterSettings = FilterSettings()
     notify: NotifySettings = NotifySettings()
     review: ReviewSettings | None = None  # the review page and the signed links in emails
+    own_posts: OwnPostSettings = OwnPostSettings()
     accounts: list[AccountConfig] = Field(default_factory=list)
     config_path: Path = DEFAULT_CONFIG
 
@@ -303,6 +305,14 @@ def from_mapping(raw: Mapping[str, Any], path: Path = DEFAULT_CONFIG) -> Setting
     missing = settings.filter.missing_files(path.parent)
     if missing:
         raise ConfigError("\n".join(f"{path}: {problem}" for problem in missing))
+    register = settings.own_posts.register_path(path.parent)
+    if register is not None:
+        from monitor.consent import ConsentRegisterError, load_register
+
+        try:
+            load_register(register)
+        except ConsentRegisterError as exc:
+            raise ConfigError(f"{path}: own_posts.consent_register: {exc}") from None
     accounts = [_account(path, index, entry, settings.polling) for index, entry in enumerate(raw_accounts)]
     names = [account.name for account in accounts]
     duplicates = sorted({name for name in names if names.count(name) > 1})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, String, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -70,6 +70,10 @@ class Comment(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     platform: str
     external_id: str
+    # "comment", or "post": the organisation's own post, checked against its policy (monitor.ownposts)
+    kind: str = Field(default="comment", sa_column=Column(String, nullable=False, server_default="comment"))
+    tagged: list[str] | None = json_column()  # own posts: the people the platform says are tagged
+    media_text: list[str] | None = json_column()  # own posts: captions and alt text of pictures and videos
     post_id: int | None = Field(default=None, foreign_key="post.id")
     parent_external_id: str | None = None
     author_id: str | None = None
@@ -155,3 +159,11 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True)
     owner: str
     expires_at: datetime | None = utc_column(nullable=False, index=True)
+
+
+class ConsentState(SQLModel, table=True):
+    """What the consent register allowed when the organisation's posts were last checked against it."""
+
+    name: str = Field(primary_key=True)  # "register"
+    fingerprint: str
+    changed_at: datetime | None = utc_column()

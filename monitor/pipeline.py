@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from monitor.store import PendingComment, Store, describe_error
 
 if TYPE_CHECKING:
     from monitor.filter import Classifier
+    from monitor.ownposts import OwnPostChecker
 
 
 NOTES_REMEMBERED = 10_000
@@ -41,6 +42,8 @@ class PollOutcome:
     unreadable: int = 0
     classified: int = 0
     flagged: Counter[str] = field(default_factory=Counter)
+    own_posts_checked: int = 0
+    own_posts_rechecked: int = 0  # queued again because the consent register changed
     error: str | None = None
     not_before: datetime | None = None
     rechecked: int = 0  # open flags' comments read again by id
@@ -56,7 +59,10 @@ class Pipeline:
         connector_for: Callable[[AccountConfig], Connector],
         now: Callable[[], datetime],
         stop: threading.Event | None = None,
+        *,
+        own_posts: OwnPostChecker | None = None,
     ) -> None:
+        self.own_posts = own_posts
         self.store = store
         self.classifier = classifier
         self.connector_for = connector_for
@@ -100,12 +106,17 @@ class Pipeline:
             self._record_success(row, connector, outcome, log)
         finally:
             self.classify_pending(outcome, account_id=row.id)
+            if self.own_posts is not None:
+                from monitor.ownposts_run import check_own_posts
+
+                check_own_posts(self.own_posts, self.store, self.now(), outcome, account_id=row.id)
         return outcome
 
     def _fetch_and_store(self, connector: Connector, row: Account, outcome: PollOutcome, log: Any) -> None:
         assert row.id is not None
         bookmark = self.store.bookmark(row.id)
-        for batch in connector.fetch(bookmark):
+        for fetched in connector.fetch(bookmark):
+            batch = fetched if self.own_posts is not None else replace(fetched, posts=[])  # nothing would check them
             saved = self.store.save_batch(row.id, row.platform, batch, self.now())
             outcome.fetched += len(batch.comments)
             outcome.new += saved.new

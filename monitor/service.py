@@ -59,7 +59,9 @@ class Service:
         self.lease_ttl = self.settings.service.lease_ttl
         self.stop = threading.Event()
         self.undelivered: list[str] = []  # urgent alerts this instance could not deliver (monitor poll's exit code)
-        self.pipeline = Pipeline(app.store, app.classifier, app.connector, app.now, stop=self.stop)
+        self.pipeline = Pipeline(
+            app.store, app.classifier, app.connector, app.now, stop=self.stop, own_posts=app.own_posts
+        )
         self.notifier = Notifier(app.settings, app.store, app.now, stop=self.stop, connector_for=app.connector)
         self.sending = threading.Lock()
         self.alerts_wanted = threading.Event()  # a poll stored something since the last alerts step

@@ -259,6 +259,10 @@ class Store:
             if new_rows:  # one executemany: ORM objects cost more than the insert itself
                 session.connection().execute(insert(Comment.__table__), new_rows)  # type: ignore[arg-type]
             new = len(new_rows)
+            if batch.posts:
+                from monitor.ownposts_store import save_own_posts
+
+                save_own_posts(session, account_id, platform, batch.posts, now, refuses_nul=self.refuses_nul)
             if batch.bookmark is not None:
                 self._set_bookmark(session, account_id, _storable(batch.bookmark, self.refuses_nul), now)
             session.commit()
@@ -319,7 +323,7 @@ class Store:
     ) -> list[PendingComment]:
         """Comments waiting for the filter, in id order, from after ``after_id`` (a cursor for the caller)."""
         query = select(*(getattr(Comment, name) for name in PendingComment._fields)).where(
-            col(Comment.classified_at).is_(None), col(Comment.id) > after_id
+            col(Comment.classified_at).is_(None), col(Comment.id) > after_id, Comment.kind == "comment"
         )
         if account_id is not None:
             query = query.where(Comment.account_id == account_id)

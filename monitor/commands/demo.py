@@ -39,8 +39,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
 
 
+def sample_data_path() -> Path:
+    return Path(str(files("monitor") / "sample_data"))
+
+
 def sample_comments_path() -> Path:
-    return Path(str(files("monitor") / "sample_data" / "comments.jsonl"))
+    return sample_data_path() / "comments.jsonl"
+
+
+def sample_register_path() -> Path:
+    return sample_data_path() / "consent-register.toml"
 
 
 def demo_settings(output: Path, config_path: Path) -> config.Settings:
@@ -51,12 +59,13 @@ def demo_settings(output: Path, config_path: Path) -> config.Settings:
         {
             "organisation": {"name": "Brightwater Care", "aliases": ["Brightwater"], "timezone": "Europe/London"},
             "database": {"url": f"sqlite:///{(output / DEMO_DATABASE).resolve()}"},
+            "own_posts": {"consent_register": str(sample_register_path())},
             "notify": {"recipients": ["general.manager@brightwater-care.example"], "sender": "monitor@localhost"},
             "accounts": [
                 {
                     "name": SAMPLE_ACCOUNT,
                     "platform": "file",
-                    "path": str(sample_comments_path()),
+                    "path": str(sample_data_path()),
                     "platform_label": "facebook",
                 }
             ],
@@ -74,7 +83,10 @@ def demo(args: argparse.Namespace, app: App) -> int:
     demo_app = App(app.config_path, now=app.now, settings=settings)
     try:
         account = settings.accounts[0]
-        outcome = Pipeline(demo_app.store, demo_app.classifier, demo_app.connector, demo_app.now).poll(account)
+        pipeline = Pipeline(
+            demo_app.store, demo_app.classifier, demo_app.connector, demo_app.now, own_posts=demo_app.own_posts
+        )
+        outcome = pipeline.poll(account)
         if outcome.status != "ok":
             print(f"The sample comments could not be read: {outcome.error}")
             return 1
@@ -83,6 +95,7 @@ def demo(args: argparse.Namespace, app: App) -> int:
     finally:
         demo_app.close()
     print(f"Read {outcome.fetched} sample comments from {sample_comments_path()}")
+    print(f"Checked {outcome.own_posts_checked} of the organisation's own posts against {sample_register_path()}")
     print(f"Flagged {len(flags)} for the General Manager:")
     for line in _summary(flags):
         print(f"  {line}")

@@ -155,7 +155,8 @@ def stored_contexts(app: App) -> Iterator[tuple[StoredComment, CommentContext]]:
         Comment.by_owner,
     )
     with app.store.session() as session:  # columns, not Comment objects: a backtest reads every row
-        rows = list(session.exec(select(*columns).order_by(col(Comment.id))))
+        # The organisation's own posts have their own checks (monitor.ownposts).
+        rows = list(session.exec(select(*columns).where(Comment.kind == "comment").order_by(col(Comment.id))))
     authors = {(row.platform, row.external_id): row.author_id for row in rows}
     for row in rows:
         parent = authors.get((row.platform, row.parent_external_id)) if row.parent_external_id else None

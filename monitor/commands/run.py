@@ -46,6 +46,10 @@ def poll(args: argparse.Namespace, app: App) -> int:
                 f"; {outcome.rechecked} open flags re-checked in {outcome.recheck_requests} requests"
                 f" ({outcome.gone} hidden or deleted)"
             )
+        if outcome.own_posts_checked:
+            line += f"; {outcome.own_posts_checked} own posts checked"
+        if outcome.own_posts_rechecked:
+            line += f" ({outcome.own_posts_rechecked} again, because the consent register changed)"
         if outcome.error:
             line += f"; {outcome.error}"
         print(line)

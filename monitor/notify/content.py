@@ -21,6 +21,9 @@ SEVERITY_LABELS = {
 }
 
 
+OWN_POSTS_LABEL = "Our own posts: please check these first"
+
+
 @dataclass(frozen=True, slots=True)
 class PostGroup:
     account: str
@@ -53,6 +56,7 @@ class Message:
     alerted: tuple[Item, ...] = ()
     not_shown: int = 0
     records: tuple[FlagRecord, ...] = field(default=(), repr=False)
+    own_posts: Section | None = None  # the organisation's own posts, shown first
 
     @property
     def counts(self) -> dict[str, int]:
@@ -71,17 +75,21 @@ def build_digest(
     max_items: int,
 ) -> Message:
     budget = [max_items]
+    own = [record for record in new if record.kind == "post"]
+    new = [record for record in new if record.kind != "post"]
+    own_posts = _own_posts_section(own, presenter, budget) if own else None
     sections = tuple(
         _section(severity, [r for r in new if r.severity == severity], presenter, items_per_post, budget)
         for severity in _ordered_severities(new)
     )
     shown_new = sum(len(group.items) for section in sections for group in section.groups)
     shown_reminders = [presenter.item(record) for record in _by_severity(reminders)[: max(budget[0], 0)]]
-    not_shown = len(new) - shown_new + len(reminders) - len(shown_reminders)
+    shown_own = sum(len(group.items) for group in own_posts.groups) if own_posts else 0
+    not_shown = len(new) - shown_new + len(own) - shown_own + len(reminders) - len(shown_reminders)
     counts = {section.severity: section.count for section in sections}
     return Message(
-        kind="digest" if new or reminders else "all-clear",
-        subject=digest_subject(counts, len(reminders)),
+        kind="digest" if new or own or reminders else "all-clear",
+        subject=digest_subject(counts, len(reminders), own_posts=len(own)),
         headline=f"Social media digest for {organisation}",
         organisation=organisation,
         generated=local_time(now, presenter.zone),
@@ -89,13 +97,18 @@ def build_digest(
         reminders=tuple(shown_reminders),
         alerted=tuple(presenter.item(record) for record in alerted[:50]),
         not_shown=not_shown,
-        records=(*new, *reminders),
+        records=(*own, *new, *reminders),
+        own_posts=own_posts,
     )
 
 
 def build_alert(records: Sequence[FlagRecord], presenter: Presenter, *, organisation: str, now: datetime) -> Message:
     items = tuple(presenter.item(record) for record in records)
-    if len(items) == 1:
+    if len(items) == 1 and items[0].kind == "post":
+        item = items[0]
+        subject = f"{item.severity.capitalize()}: our own post on {item.platform} needs you ({_plain(item.what)})"
+        headline = f"This post of ours on {item.platform} needs you now"
+    elif len(items) == 1:
         item = items[0]
         subject = f"{item.severity.capitalize()}: a comment on {item.platform} needs you ({_plain(item.what)})"
         headline = f"This comment on {item.platform} needs you now"
@@ -119,8 +132,9 @@ def build_alert(records: Sequence[FlagRecord], presenter: Presenter, *, organisa
     )
 
 
-def digest_subject(counts: dict[str, int], still_open: int) -> str:
-    parts = [f"{counts[severity]} {severity}" for severity in SEVERITIES if counts.get(severity)]
+def digest_subject(counts: dict[str, int], still_open: int, own_posts: int = 0) -> str:
+    parts = [f"{own_posts} own post{'s' if own_posts != 1 else ''} to check"] if own_posts else []
+    parts += [f"{counts[severity]} {severity}" for severity in SEVERITIES if counts.get(severity)]
     parts += [f"{count} {severity}" for severity, count in counts.items() if severity not in SEVERITIES and count]
     if still_open:
         parts.append(f"{still_open} still open")
@@ -142,6 +156,15 @@ def _section(
         groups.append(_group(tuple(presenter.item(record) for record in shown), len(chunk) - len(shown)))
     label = SEVERITY_LABELS.get(severity, severity)
     return Section(severity=severity, label=label, count=len(records), groups=tuple(groups))
+
+
+def _own_posts_section(records: list[FlagRecord], presenter: Presenter, budget: list[int]) -> Section:
+    """Each flagged own post, most severe first: what the organisation published comes before what others wrote."""
+    ordered = _by_severity(records)
+    shown = ordered[: max(budget[0], 0)]
+    budget[0] -= len(shown)
+    groups = tuple(_group((presenter.item(record),), 0) for record in shown)
+    return Section(severity=ordered[0].severity, label=OWN_POSTS_LABEL, count=len(records), groups=groups)
 
 
 def _group(items: tuple[Item, ...], not_shown: int) -> PostGroup:

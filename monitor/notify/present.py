@@ -50,6 +50,10 @@ CATEGORY_WORDS = {
     "abuse": "abuse",
     "controversial": "a heated argument",
     "negative": "a very negative comment",
+    "own-post-consent": "someone named, pictured or quoted without permission",
+    "own-post-identifying": "details that identify someone receiving care",
+    "own-post-tone": "a post that is not positive",
+    "own-post-personal": "a personal remark on the organisation's account",
 }
 
 AUTHOR_CHARS = 80
@@ -85,6 +89,7 @@ class Item:
     resolution: str | None
     page_replied: bool = False
     auto_hidden: bool = False
+    kind: str = "comment"  # or "post": the organisation's own post
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +110,8 @@ class Presenter:
             what=describe_categories(record.categories, self.category_labels),
             account=record.account,
             platform=self.platform_name(record.account, record.platform),
-            author=bounded(one_line(record.author or ""), AUTHOR_CHARS) or "someone",
+            author=bounded(one_line(record.author or ""), AUTHOR_CHARS)
+            or (record.account if record.kind == "post" else "someone"),
             when=local_time(record.written_at, self.zone),
             excerpt=excerpt(record.text, spans_of(record.reasons)),
             link=safe_link(record.permalink, hosts),
@@ -116,6 +122,7 @@ class Presenter:
             resolution=bounded(record.resolution, REASON_CHARS) if record.resolution else None,
             page_replied=record.page_replied,
             auto_hidden=record.auto_hidden,
+            kind=record.kind,
         )
 
     def hosts_for(self, account: str, platform: str) -> frozenset[str]:

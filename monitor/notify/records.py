@@ -39,6 +39,7 @@ class FlagRecord:
     reopened_at: datetime | None = None
     page_replied: bool = False  # the page replied, which did not close it (monitor.notify.resolution)
     auto_hidden: bool = False  # hidden on the platform by [review.auto_hide]
+    kind: str = "comment"  # or "post": the organisation's own post
 
     @property
     def facts(self) -> FlagFacts:
@@ -65,6 +66,7 @@ _COLUMNS = (
     Verdict.reasons,
     Verdict.sentiment,
     Flag.reopened_at,
+    Comment.kind,
 )
 
 
@@ -125,6 +127,7 @@ def _record(row: Any, page_replied: bool, auto_hidden: bool) -> FlagRecord:
         reasons,
         sentiment,
         reopened_at,
+        kind,
     ) = row
     return FlagRecord(
         flag_id=flag_id,
@@ -148,4 +151,5 @@ def _record(row: Any, page_replied: bool, auto_hidden: bool) -> FlagRecord:
         reopened_at=reopened_at,
         page_replied=page_replied,
         auto_hidden=auto_hidden,
+        kind=kind or "comment",
     )

@@ -338,6 +338,35 @@ def test_economy_steady_state_is_one_or_two_requests() -> None:
     assert figures["naive_requests"] > 100
 
 
+def test_with_own_posts_on_the_accounts_posts_are_reported_with_alt_text(rsps: responses.RequestsMock) -> None:
+    signed_in(rsps, {"notifications": []})
+    feed_url = f"{XRPC}/app.bsky.feed.getAuthorFeed"
+    rsps.add(responses.GET, feed_url, json=fixture("author_feed.json"))
+
+    batches = run(connector(own_posts=True))
+
+    (own,) = [post for batch in batches for post in batch.posts]  # the repost of someone else's post is left out
+    assert own.external_id == "at://did:plc:brightcare4x7qv2k3m/app.bsky.feed.post/3lpq7sportsday2"
+    assert own.text == "Sports Day at Brightwater House! Well done @maggie.bsky.social"
+    assert own.media_text == ("Margaret Jones holding her medal",)
+    assert own.url == "https://bsky.app/profile/brightcare.bsky.social/post/3lpq7sportsday2"
+    assert own.created_at == datetime(2026, 5, 9, 14, 10, tzinfo=UTC)
+    assert [reason for batch in batches for reason in batch.skipped] == [
+        "post at://did:plc:brightcare4x7qv2k3m/app.bsky.feed.post/3lpq5broken: "
+        "'post at://did:plc:brightcare4x7qv2k3m/app.bsky.feed.post/3lpq5broken has no createdAt'"
+    ]
+    feed_call = next(call for call in rsps.calls if (call.request.url or "").startswith(feed_url))
+    assert "actor=did%3Aplc%3Abrightcare4x7qv2k3m" in (feed_call.request.url or "")
+    assert "filter=posts_no_replies" in (feed_call.request.url or "")
+
+
+def test_without_own_posts_the_author_feed_is_not_read(rsps: responses.RequestsMock) -> None:
+    signed_in(rsps, {"notifications": []})
+
+    batches = run(connector())
+
+    assert paths(rsps) == ["com.atproto.server.createSession", "app.bsky.notification.listNotifications"]
+    assert all(not batch.posts for batch in batches)
 @pytest.mark.parametrize(
     ("created", "indexed", "expected"),
     [

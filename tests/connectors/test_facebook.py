@@ -116,7 +116,7 @@ def test_posts_request_expands_comments_and_bounds_the_window(rsps: responses.Re
 
     first = query_of(rsps.calls[0])
     assert first["fields"] == [
-        "id,message,permalink_url,created_time,comments.filter(stream).order(reverse_chronological)"
+        "id,message,message_tags,permalink_url,created_time,updated_time,comments.filter(stream).order(reverse_chronological)"
         ".limit(30){id,from{id,name},message,created_time,permalink_url,parent{id},is_hidden}"
     ]
     assert first["limit"] == ["100"]
@@ -449,9 +449,35 @@ def test_a_post_without_comments_is_not_an_error(rsps: responses.RequestsMock) -
 
     batches = run(connector())
 
-    assert [(batch.comments, batch.skipped, batch.bookmark) for batch in batches] == [
-        ([], [], {"since": NOW.isoformat()})
-    ]
+    assert [(batch.comments, batch.skipped) for batch in batches] == [([], []), ([], [])]
+    assert [batch.bookmark for batch in batches] == [None, {"since": NOW.isoformat()}]
+    assert [post.external_id for post in batches[0].posts] == [f"{PAGE_ID}_1"]  # the post itself is still read
+
+
+def test_the_pages_posts_are_reported_as_own_posts_with_their_tags(rsps: responses.RequestsMock) -> None:
+    post = {
+        "id": f"{PAGE_ID}_2",
+        "message": "Well done Margaret Jones and thank you Riverside Lions!",
+        "message_tags": [
+            {"id": "7011111111111111", "name": "Margaret Jones", "type": "user", "offset": 10, "length": 14},
+            {"id": "3344556677", "name": "Riverside Lions", "type": "page", "offset": 39, "length": 15},
+        ],
+        "permalink_url": "https://www.facebook.com/104512345678901/posts/2/",
+        "created_time": "2026-05-09T10:00:00+0000",
+        "updated_time": "2026-05-09T11:30:00+0000",
+    }
+    serve(rsps, POSTS, {None: {"data": [post, {"id": f"{PAGE_ID}_3", "message": "no time"}]}})
+
+    batches = run(connector())
+
+    (own,) = [post for batch in batches for post in batch.posts]
+    assert own.external_id == f"{PAGE_ID}_2"
+    assert own.text == "Well done Margaret Jones and thank you Riverside Lions!"
+    assert own.tagged == ("Margaret Jones", "Riverside Lions")
+    assert own.url == "https://www.facebook.com/104512345678901/posts/2/"
+    assert own.created_at == datetime(2026, 5, 9, 10, 0, tzinfo=UTC)
+    assert own.edited_at == datetime(2026, 5, 9, 11, 30, tzinfo=UTC)
+    assert [reason for batch in batches for reason in batch.skipped] == [f"post {PAGE_ID}_3: post has no created_time"]
 
 
 def test_records_that_are_not_objects_are_skipped_with_a_reason(rsps: responses.RequestsMock) -> None:

@@ -381,3 +381,17 @@ def test_media_and_comments_that_are_not_objects_are_skipped_with_a_reason(rsps:
     assert "media is null, not an object" in skipped
     assert f"media {page1['data'][1]['id']}: comment is an int, not an object" in skipped
     assert "17850000000000011" in comments_of(batches)
+
+
+def test_the_accounts_watched_media_are_reported_as_own_posts(rsps: responses.RequestsMock) -> None:
+    batches, _ = first_poll(rsps)
+
+    posts = {post.external_id: post for batch in batches for post in batch.posts}
+
+    # 17900000000000004 (1 February) is older than the 90-day watch window.
+    assert sorted(posts) == ["17900000000000001", "17900000000000002", "17900000000000003"]
+    garden = posts["17900000000000001"]
+    assert garden.text == "Garden party at Willow House today!\nThank you to everyone who came."
+    assert garden.title == "Garden party at Willow House today!"
+    assert garden.url == "https://www.instagram.com/p/DKgArdn01/"
+    assert garden.created_at == datetime(2025, 6, 9, 10, 0, tzinfo=UTC)

@@ -446,3 +446,30 @@ def test_comments_that_are_not_objects_or_have_no_urn_are_skipped_with_reasons()
         f"comment {urnless['id']} on {P3}: KeyError: comment has no commentUrn, nor object and id",
     ]
     assert batches[-1].bookmark is not None
+
+
+def test_new_posts_are_reported_as_own_posts_with_their_mentions() -> None:
+    batches = first_poll()
+
+    posts = {post.external_id: post for batch in batches for post in batch.posts}
+
+    assert list(posts) == [P3, P2, P1]
+    assert all(batch.posts == [] for batch in batches[:-1])  # stored with the bookmark that makes them known
+    harbour = posts[P3]
+    assert harbour.text.startswith("Our Harbour House team raised £1,200 for Dorset Mind — thank you all! #CareHeroes")
+    assert harbour.tagged == ("Dorset Mind",)
+    assert harbour.url == f"https://www.linkedin.com/feed/update/{P3}/"
+    assert harbour.created_at == datetime.fromtimestamp(1778317200, tz=UTC)
+    assert harbour.edited_at is None
+    assert posts[P2].text == "We're hiring support workers in Poole (full training, paid DBS)"
+
+
+def test_a_post_already_watched_is_not_reported_again() -> None:
+    made = connector()
+    first = first_poll(made)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(f"{REST}/posts", json=fixture("posts_p1.json"))
+        rsps.get(re.compile(f"{re.escape(REST)}/socialMetadata.*"), json=fixture("metadata.json"))
+        again = list(connector().fetch(first[-1].bookmark))
+
+    assert [post for batch in again for post in batch.posts] == []

@@ -314,3 +314,36 @@ def test_economy_steady_state_is_one_request() -> None:
     assert 1 <= figures["steady_state_requests"] <= 2
     assert figures["first_poll_comments"] == 1500
     assert figures["naive_requests"] > 100 * figures["steady_state_requests"]
+
+
+def test_with_own_posts_on_the_accounts_statuses_are_reported_with_mentions_and_alt_text(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.add(responses.GET, NOTIFICATIONS, json=[])
+    statuses_url = f"{INSTANCE}/api/v1/accounts/{OWNER_ID}/statuses"
+    rsps.add(responses.GET, statuses_url, json=fixture("own_statuses.json"))
+
+    batches = run(connector(own_posts=True))
+
+    (own,) = [post for batch in batches for post in batch.posts]
+    assert own.external_id == "112233449000000002"
+    assert own.text == "Well done @maggie on winning the egg & spoon race!"
+    assert own.tagged == ("@maggie",)
+    assert own.media_text == ("Margaret Jones holding her medal",)
+    assert own.url == "https://social.example.org/@brightcare/112233449000000002"
+    assert own.edited_at == datetime(2026, 5, 9, 15, 2, 11, tzinfo=UTC)
+    assert [reason for batch in batches for reason in batch.skipped] == [
+        "status 112233449000000003: 'status 112233449000000003 has no created_at'"
+    ]
+    statuses_call = next(call for call in rsps.calls if call.request.url.startswith(statuses_url))
+    assert "exclude_replies=true" in statuses_call.request.url
+    assert "exclude_reblogs=true" in statuses_call.request.url
+
+
+def test_without_own_posts_the_accounts_statuses_are_not_read(rsps: responses.RequestsMock) -> None:
+    rsps.add(responses.GET, NOTIFICATIONS, json=[])
+
+    batches = run(connector())
+
+    assert [call.request.url.split("?")[0] for call in rsps.calls] == [NOTIFICATIONS]
+    assert all(not batch.posts for batch in batches)

@@ -279,6 +279,48 @@ def test_economy_steady_state_is_one_request() -> None:
     assert figures["naive_requests"] > 100
 
 
+def test_with_own_posts_on_the_sites_posts_are_reported_with_alt_text_and_captions(
+    rsps: responses.RequestsMock,
+) -> None:
+    serve(rsps, [])
+    posts_url = f"{SITE}/wp-json/wp/v2/posts"
+    rsps.add(responses.GET, posts_url, json=fixture("posts.json"), headers={"X-WP-TotalPages": "1"})
+
+    batches = run(connector(own_posts=True))
+
+    sports, coffee = [post for batch in batches for post in batch.posts]
+    assert sports.external_id == "412"
+    assert sports.title == "Sports Day at Brightwater House \u2013 what a day!"
+    assert sports.text == (
+        "Sports Day at Brightwater House \u2013 what a day!\n\n"
+        "Congratulations to Margaret Jones, who won the egg and spoon race.\n"
+        "The sack race, with Priya Shah cheering"
+    )
+    assert sports.media_text == ("Arthur Bennett crossing the finish line", "The sack race, with Priya Shah cheering")
+    assert sports.url == "https://blog.brightwater-care.example/2026/05/09/sports-day/"
+    assert sports.created_at == datetime(2026, 5, 9, 14, 4, tzinfo=UTC)
+    assert sports.edited_at == datetime(2026, 5, 9, 15, 20, 31, tzinfo=UTC)
+    assert coffee.edited_at is None
+    assert [reason for batch in batches for reason in batch.skipped] == ["post 416: 'post 416 has no date_gmt'"]
+    posts_query = query_of(next(call for call in rsps.calls if call.request.url.startswith(posts_url)))
+    assert posts_query["modified_after"] == (NOW - timedelta(days=14)).isoformat(timespec="seconds")
+    assert posts_query["_fields"] == "id,link,date_gmt,modified,modified_gmt,title,content"
+    assert batches[-1].bookmark is not None
+    assert batches[-1].bookmark["posts_modified"] == "2026-05-10T09:00:00"
+
+    rsps.calls.reset()
+    run(connector(own_posts=True), batches[-1].bookmark)
+    again = query_of(next(call for call in rsps.calls if call.request.url.startswith(posts_url)))
+    assert again["modified_after"] == "2026-05-10T08:00:00"  # the watermark less the hour's overlap
+
+
+def test_without_own_posts_the_sites_posts_are_not_read(rsps: responses.RequestsMock) -> None:
+    serve(rsps, [])
+
+    batches = run(connector())
+
+    assert [call.request.url.split("?")[0] for call in rsps.calls] == [COMMENTS]
+    assert all(not batch.posts for batch in batches)
 @pytest.mark.parametrize(
     ("link", "post"),
     [

@@ -468,3 +468,33 @@ def test_a_malformed_users_expansion_does_not_stop_the_page() -> None:
         batches = list(connector().fetch({"since_id": ROOT}))
 
     assert [comment.author_name for comment in comments_of(batches).values()] == ["Mark O'Neill (@markoneill)"]
+
+
+def test_with_own_posts_on_the_accounts_posts_are_reported_with_mentions_and_alt_text() -> None:
+    own_url = f"{API}/users/{OWNER}/tweets"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve(rsps, own_url, {None: fixture("own_posts.json")})
+        serve(rsps, SEARCH, {None: fixture("search_empty.json")})
+        batches = list(connector(own_posts=True).fetch(None))
+        own_query = query_of(next(call for call in rsps.calls if call.request.url.startswith(own_url)))
+
+    sports, coffee = [post for batch in batches for post in batch.posts]
+    assert sports.external_id == "2053000000000000555"  # an edited post keeps its first id
+    assert sports.text == "Sports Day at Brightwater House! Well done @maggie_j & thank you @RiversideLions \U0001f3c5"
+    assert sports.tagged == ("@maggie_j", "@RiversideLions")
+    assert sports.media_text == ("Margaret Jones holding her medal",)
+    assert sports.edited_at == datetime(2026, 5, 9, 14, 31, 2, tzinfo=UTC)
+    assert sports.url == "https://x.com/BrightwaterCare/status/2053000000000000555"
+    assert (coffee.edited_at, coffee.tagged, coffee.media_text) == (None, (), ())
+    assert own_query["exclude"] == "replies,retweets"
+    assert own_query["expansions"] == "attachments.media_keys"
+
+
+def test_without_own_posts_the_accounts_posts_are_not_read() -> None:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        serve(rsps, SEARCH, {None: fixture("search_empty.json")})
+        batches = list(connector().fetch(None))
+        urls = [call.request.url.split("?")[0] for call in rsps.calls]
+
+    assert urls == [SEARCH]
+    assert all(not batch.posts for batch in batches)

@@ -441,3 +441,29 @@ def test_threads_and_replies_that_are_not_objects_are_skipped_with_a_reason(rsps
     assert skipped[:2] == ["thread is null, not an object", "thread is a str, not an object"]
     assert f"reply in thread {T4}: comment is missing or not an object" in skipped
     assert comments_of(batches).keys() == comments_of(unspoiled).keys()
+
+
+def test_with_own_posts_on_the_channels_uploads_are_reported_as_own_posts(rsps: responses.RequestsMock) -> None:
+    serve(rsps)
+    uploads = with_param("playlistId", "UUWillowHouseCareHome001")
+    rsps.get(f"{BASE}/playlistItems", json=fixture("uploads.json"), match=[uploads])
+
+    batches, _ = run(make_connector(own_posts=True), None)
+
+    (garden,) = [post for batch in batches for post in batch.posts]
+    assert garden.external_id == "wh0Garden01"
+    assert garden.text == (
+        "Garden party at Willow House\n\n"
+        "Our residents and families enjoyed the sunshine. Thank you to Jane Doe for the music!"
+    )
+    assert garden.title == "Garden party at Willow House"
+    assert garden.url == "https://www.youtube.com/watch?v=wh0Garden01"
+    assert garden.created_at == datetime(2025, 6, 8, 16, 30, tzinfo=UTC)
+    assert "video ?: playlist item has no videoId" in [reason for batch in batches for reason in batch.skipped]
+
+
+def test_without_own_posts_the_uploads_are_not_read(rsps: responses.RequestsMock) -> None:
+    batches, _, _ = first_poll(rsps)
+
+    assert not any("playlistItems" in (call.request.url or "") for call in rsps.calls)
+    assert all(not batch.posts for batch in batches)

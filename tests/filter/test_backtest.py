@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from connectors.base import Batch
+from connectors.base import Batch, OwnPost
 from connectors.base import Comment as FetchedComment
 from monitor.commands import rules as rules_command
 from monitor.filter import Classifier, FilterSettings
@@ -91,6 +91,22 @@ def test_stats_counts_hits_and_dismissals(
     assert "3 flagged comments" in out
     assert "2 hits      1 dismissed ( 50%)  insults" in out
     assert "1 hits      0 dismissed (  0%)  politics" in out
+
+
+def test_backtest_leaves_the_organisations_own_posts_out(
+    store: Store, default_classifier: Classifier, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(store, default_classifier, ["you idiots", "lovely day"])
+    account = store.ensure_account("facebook-page", "facebook")
+    post = OwnPost(external_id="p1", text="I will burn the place down, said the villain in our panto", created_at=NOW)
+    store.save_batch(account.id or 0, "facebook", Batch([], posts=[post]), NOW)
+    assert len(list(store.iter_comments())) == 3
+
+    run(["rules", "backtest"], store, default_classifier)
+
+    out = capsys.readouterr().out
+    assert "Re-classified 2 stored comments" in out
+    assert "Would newly be flagged: 0" in out
 
 
 def test_backtest_and_stats_show_the_models_part(
