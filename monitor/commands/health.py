@@ -15,18 +15,16 @@ from monitor.app import App
 from monitor.commands import add_command
 from monitor.config import Settings
 from monitor.durations import parse_duration
-from monitor.instances import is_dead
+from monitor.health_checks import lease_problems, storage_problems
 from monitor.models import Account, JobStatus
 from monitor.schedule import cron_trigger
-from monitor.store import Store, describe_error
+from monitor.store import Store
 
 FAILED_POLLS = 2  # without --max-failing, an account failing for this many poll intervals is unhealthy
 DEFAULT_MAX_FAILING = "1h"  # what an account's polls may miss before they count as stalled
 POLLS_MISSED = 3  # an account not polled for this many intervals (and at least --max-failing) has stalled
 ALERT_GRACE = timedelta(minutes=15)
 DIGEST_GRACE = timedelta(hours=1)
-LOW_SPACE_BYTES = 20 * 1024 * 1024  # below this and below LOW_SPACE_SHARE of the disk, space is running out
-LOW_SPACE_SHARE = 0.05
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,25 +119,4 @@ def alert_problems(app: App, now: datetime) -> list[str]:
         found.append(
             f"{len(waiting)} urgent {noun} not alerted to {recipient} by {channel}; the oldest for {oldest} minutes"
         )
-    return found
-
-
-def lease_problems(store: Store, now: datetime) -> list[str]:
-    return [
-        f"the lease {name} is held by {owner}, which is no longer running (it is freed when an instance starts,"
-        " or when it expires)"
-        for name, owner in sorted(store.lease_holders(now).items())
-        if is_dead(owner)
-    ]
-
-
-def storage_problems(store: Store, now: datetime) -> list[str]:
-    found = []
-    try:
-        store.probe_write(now)
-    except Exception as exc:  # any failure to write is the finding
-        found.append(f"the database cannot be written: {describe_error(exc)}")
-    space = store.disk_space()
-    if space is not None and space[0] < min(LOW_SPACE_BYTES, space[1] * LOW_SPACE_SHARE):
-        found.append(f"only {space[0] // 1024} KB free beside the database; comments cannot be stored when it runs out")
     return found

@@ -3,8 +3,9 @@
 An account not read for longer than ``[notify] not_read_after`` (or two of its
 poll intervals, whichever is longer), an account whose token the platform
 refused, a token that will expire within 14 days and cannot be renewed here,
-and emails that could not be delivered (the last digest, or an urgent alert
-since the last digest) each make one line. When there are none and
+a database that cannot be written or a disk nearly full, a lease held by an
+instance that is no longer running, and emails that could not be delivered
+(the last digest, or an urgent alert since the last digest) each make one line. When there are none and
 ``[notify] all_is_well`` is set, one line says so.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monitor.health_checks import lease_problems, storage_problems
 from monitor.models import JobStatus
 from monitor.notify.channels import Status
 from monitor.notify.present import local_time, one_line
@@ -55,6 +57,8 @@ def status_for(
             problems.append(f"{row.name} has not been read {since}. ({_short(row.last_error)})")
     if connector_for is not None:
         problems.extend(_expiring(settings, connector_for, now))
+    problems.extend(problem[:1].upper() + problem[1:] + "." for problem in storage_problems(store, now))
+    problems.extend(problem[:1].upper() + problem[1:] + "." for problem in lease_problems(store, now))
     with store.session() as session:
         digest = session.get(JobStatus, "digest")
         alerts = session.get(JobStatus, ALERTS_JOB)

@@ -3,6 +3,9 @@ marked important for mail programs."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -157,3 +160,17 @@ def test_a_token_that_expires_within_14_days_and_cannot_be_renewed_opens_the_dig
     assert len(warned) == 1
     assert warned[0].startswith(f"!! {ACCOUNT}: access token expires ")
     assert warned[0].endswith("it cannot be renewed automatically, renew it before then.")
+
+
+def test_a_lease_held_by_an_instance_that_is_gone_opens_the_digest(
+    store: Store, clock: Clock, smtp_server: MailServer
+) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    owner = f"{socket.gethostname()}:{child.pid}:abc123"
+    assert store.acquire_lease("poll:brightwater-blog", owner, timedelta(minutes=15), clock())
+
+    assert notifier(store, clock, smtp_server).send_digest().sent == 1
+
+    lines = [line for line in plain(smtp_server.received[0]).splitlines() if line.startswith("!! ")]
+    assert f"!! The lease poll:brightwater-blog is held by {owner}, which is no longer running" in "\n".join(lines)
