@@ -16,9 +16,10 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-from bench.economy_recheck import HELD_QUEUE_REQUESTS_PER_POLL, OPEN_FLAGS, RECHECK_EVERY_POLLS
+from bench.economy_recheck import HELD_QUEUE_REQUESTS_PER_POLL, OPEN_FLAGS
 from bench.economy_recheck import measure as measure_rechecks
 from bench.machine import describe
+from monitor.pipeline import RECHECK_REQUESTS_PER_POLL
 
 PLATFORMS = ("facebook", "instagram", "youtube", "x", "linkedin", "mastodon", "bluesky", "wordpress")
 # The issue names Facebook <= 10 and 1-2 for the others it lists. Instagram and
@@ -68,7 +69,8 @@ def main() -> int:
     print(f"machine: {describe()}")
     print("API economy: requests for a poll with nothing new, an account with 500 recent posts")
     print(
-        f"with re-checks: plus re-checking {OPEN_FLAGS} open flags once every {RECHECK_EVERY_POLLS} polls "
+        f"with re-checks: plus re-checking {OPEN_FLAGS} open flags on every poll (at most "
+        f"{RECHECK_REQUESTS_PER_POLL} requests) "
         "(and YouTube's review queues every 6 polls), per poll"
     )
     print(table([HEADER, *rows]))

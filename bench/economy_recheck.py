@@ -1,9 +1,10 @@
 """What re-checking open flags costs, per platform: requests to ask about ``OPEN_FLAGS`` comments.
 
 Each connector's ``recheck`` is run against ``responses`` answering every
-request with an empty success, and its requests are counted. Re-checks are not
-needed on every poll: spread over ``RECHECK_EVERY_POLLS`` polls (hourly at a
-five-minute interval) they add ``requests / RECHECK_EVERY_POLLS`` to a poll.
+request with an empty success, and its requests are counted. The pipeline
+re-checks on every poll, the newest open flags first, in at most
+``RECHECK_REQUESTS_PER_POLL`` requests, so it asks about as many of the
+``OPEN_FLAGS`` as those requests can carry.
 YouTube with the owner's token also reads its two review queues every 30
 minutes (``held_every_minutes``): two requests every six polls.
 
@@ -31,10 +32,10 @@ from connectors.mastodon import MastodonConnector, MastodonSettings
 from connectors.wordpress import WordPressConnector, WordPressSettings
 from connectors.x import XConnector, XSettings
 from connectors.youtube import YouTubeConnector, YouTubeSettings
+from monitor.pipeline import RECHECK_REQUESTS_PER_POLL
 from monitor.secrets import Secret
 
 OPEN_FLAGS = 20
-RECHECK_EVERY_POLLS = 12
 HELD_QUEUE_REQUESTS_PER_POLL = 2 / 6
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -119,19 +120,20 @@ def measure() -> dict[str, dict[str, Any]]:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
             for method in (responses.GET, responses.POST):
                 rsps.add_callback(method, re.compile(r"https?://.*"), callback=_empty_success)
-            connector.recheck([ident(n) for n in range(OPEN_FLAGS)])
+            asked = min(OPEN_FLAGS, connector.recheck_batch * RECHECK_REQUESTS_PER_POLL)
+            connector.recheck([ident(n) for n in range(asked)])
         made = connector.http.requests_made
         figures[platform] = {
             "batch": connector.recheck_batch,
             "requests": made,
-            "per_poll": made / RECHECK_EVERY_POLLS,
+            "per_poll": made,
         }
     return figures
 
 
 def main() -> int:
     figures = measure()
-    print(f"re-checking {OPEN_FLAGS} open flags, once every {RECHECK_EVERY_POLLS} polls")
+    print(f"re-checking {OPEN_FLAGS} open flags on every poll, in at most {RECHECK_REQUESTS_PER_POLL} requests")
     print(f"{'platform':10} {'ids/request':>11} {'requests':>8} {'per poll':>8}")
     for platform, row in figures.items():
         print(f"{platform:10} {row['batch']:>11} {row['requests']:>8} {row['per_poll']:>8.2f}")

@@ -19,7 +19,11 @@ from monitor.secrets import redact
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
 # Libraries that report every routine step at INFO; their warnings and errors still come through.
-CHATTY_LIBRARIES = {"apscheduler.executors": logging.WARNING, "apscheduler.scheduler": logging.WARNING}
+CHATTY_LIBRARIES = {
+    "apscheduler.executors": logging.WARNING,
+    "apscheduler.scheduler": logging.WARNING,
+    "alembic": logging.WARNING,  # its engine details on every start; `monitor db current` tells the revision
+}
 
 
 def _redacted(value: Any) -> Any:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 
 NOTES_REMEMBERED = 10_000
+# Open flags' comments are read again on every poll, newest first, in at most this many requests: all of
+# them where a request asks about many (50 on Graph and YouTube), the newest few where it asks about one.
+RECHECK_REQUESTS_PER_POLL = 4
 
 
 @dataclass
@@ -143,11 +146,9 @@ class Pipeline:
         batch_size = connector.recheck_batch
         if not batch_size:
             return
-        wanted = [
-            comment.external_id
-            for _, comment in self.store.open_flags_by_account().get(row.id or 0, [])
-            if not comment.hidden
-        ]
+        still_shown = [c for _, c in self.store.open_flags_by_account().get(row.id or 0, []) if not c.hidden]
+        still_shown.sort(key=lambda comment: comment.created_at, reverse=True)
+        wanted = [comment.external_id for comment in still_shown[: batch_size * RECHECK_REQUESTS_PER_POLL]]
         before = connector.http.requests_made
         states: dict[str, str] = {}
         try:
