@@ -14,16 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-CATEGORIES = (
-    "threat",
-    "safeguarding",
-    "confidentiality",
-    "hate",
-    "allegation",
-    "misrepresentation",
-    "abuse",
-    "controversial",
-)
+from monitor.filter.verdict import CATEGORIES as FILTER_CATEGORIES
+
+# The model learns every category but "negative", which is VADER's alone.
+CATEGORIES = tuple(category for category in FILTER_CATEGORIES if category != "negative")
 # The made-up organisations the corpus's comments name; the model reads comments without their names (see
 # monitor/filter/features.name_words), as the running filter reads them without the configured organisation's.
 CORPUS_ORGANISATIONS = (

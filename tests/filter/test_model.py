@@ -13,18 +13,9 @@ from monitor.filter import Classifier, CommentContext, FilterSettings, Reason
 from monitor.filter.features import FeatureShape, features_of, name_words, tokens_of, words_of
 from monitor.filter.model import ModelFileError, TextModel, shipped_model
 from monitor.filter.model_stage import ModelStage, how_sure
+from training.data import CATEGORIES
 
 SMALL = FeatureShape(word_buckets=1 << 12, char_buckets=1 << 12)
-CATEGORIES = (
-    "threat",
-    "safeguarding",
-    "confidentiality",
-    "hate",
-    "allegation",
-    "misrepresentation",
-    "abuse",
-    "controversial",
-)
 
 
 def model_that_fears(word: str, category: str = "threat", weight: float = 20.0) -> TextModel:
