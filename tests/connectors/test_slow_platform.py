@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import responses
@@ -13,6 +13,7 @@ import responses
 from connectors.base import classify_by_status
 from connectors.errors import FatalError, RetryableError
 from connectors.http import HttpClient, StoppingError
+from tests.loopback import serving
 
 TRICKLE_SECONDS = 20.0  # how long the server keeps trickling if nobody stops listening
 
@@ -73,14 +74,8 @@ class SlowPlatform(BaseHTTPRequestHandler):
 @pytest.fixture
 def platform() -> Iterator[str]:
     SlowPlatform.served = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowPlatform)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(SlowPlatform) as base:
+        yield base
 
 
 def client(base: str) -> HttpClient:

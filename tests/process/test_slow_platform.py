@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from tests.loopback import serving
 from tests.process.conftest import Launcher, MailServer, base_tables, sqlite_url, wait_until, write_config
 
 pytestmark = pytest.mark.slow
@@ -50,13 +50,8 @@ class Trickle(BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_platform() -> Iterator[str]:
     Trickle.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Trickle) as base:
+        yield base
 
 
 def test_h7_sigterm_stops_the_service_while_a_platform_trickles_its_answer(
