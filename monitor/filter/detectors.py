@@ -1,5 +1,5 @@
 """Things that identify a person however they are written: UK phone numbers, emails, NHS numbers, postcodes,
-street addresses. They run on the original text (compatibility forms folded one character for one), so
+street addresses, dates of birth. They run on the original text (compatibility forms folded one character for one), so
 leetspeak handling never turns a 0 into an o inside a phone number and the offsets are the original ones.
 """
 
@@ -27,6 +27,16 @@ _STREET_TYPES = (
 _STREET = re.compile(
     rf"\b\d{{1,4}}[a-zA-Z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){{1,3}}(?i:{_STREET_TYPES})\b"
     rf"|\b(?i:flat|apartment|apt|unit)\s+\d{{1,4}}[a-zA-Z]?\b"
+)
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_DATE = (
+    r"\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)?\d\d"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?(?: of)? (?:{_MONTHS})[a-z]*,? (?:19|20)\d\d"
+    rf"|(?:{_MONTHS})[a-z]* \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d\d"
+)
+# A date given as when someone was born: a date alone (an event, an appointment) is not one.
+_BIRTH_DATE = re.compile(
+    rf"(?i)\b(?:d\.?o\.?b\.?|date of birth|born(?: on)?|birthday(?: is)?|bday(?: is)?)\s*(?:is\s*)?[:\-]?\s*(?:{_DATE})\b"
 )
 _DIGIT_OR_AT = re.compile(r"[\d@]")
 
@@ -98,12 +108,17 @@ def street_address(text: str) -> list[Span]:
     return _found(_STREET, text) if _DIGIT_OR_AT.search(text) else []
 
 
+def date_of_birth(text: str) -> list[Span]:
+    return _found(_BIRTH_DATE, text) if _DIGIT_OR_AT.search(text) else []
+
+
 DETECTORS: dict[str, Callable[[str], list[Span]]] = {
     "uk_phone": uk_phone,
     "email": email,
     "nhs_number": nhs_number,
     "uk_postcode": uk_postcode,
     "street_address": street_address,
+    "date_of_birth": date_of_birth,
 }
 # RE2 patterns that any text a detector would accept must contain; a detector runs only when its hint is seen.
 DETECTOR_HINTS = {
@@ -112,6 +127,7 @@ DETECTOR_HINTS = {
     "nhs_number": r"\d{3}[\s-]?\d{3}[\s-]?\d{4}",
     "uk_postcode": r"(?i)(?:^|[^a-z0-9])[a-z]{1,2}\d[a-z\d]?\s?\d[a-z]{2}(?:[^a-z0-9]|$)",
     "street_address": r"\d[a-zA-Z]?,?\s+[A-Z]|(?i)(?:flat|apartment|apt|unit)\s+\d",
+    "date_of_birth": r"(?i)(?:d\.?o\.?b|date of birth|born|b(?:irth)?day)",
 }
 DETECTOR_DESCRIPTIONS = {
     "uk_phone": "a UK phone number",
@@ -119,4 +135,5 @@ DETECTOR_DESCRIPTIONS = {
     "nhs_number": "an NHS number",
     "uk_postcode": "a UK postcode",
     "street_address": "a street address",
+    "date_of_birth": "a date of birth",
 }

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from monitor.filter.detectors import (
+    date_of_birth,
     detector_text,
     email,
     nhs_check_digit_ok,
@@ -74,3 +75,23 @@ def test_detector_text_folds_each_character_alone(text: str) -> None:
         return folded if len(folded) == 1 else char
 
     assert detector_text(text) == "".join(one(char) for char in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("her DOB is 12/03/1941 if the GP asks", "DOB is 12/03/1941"),
+        ("D.O.B: 04.11.52, NHS number to follow", "D.O.B: 04.11.52"),
+        ("Mum was born on 3rd March 1938 in Leeds", "born on 3rd March 1938"),
+        ("date of birth - June 5, 1944", "date of birth - June 5, 1944"),
+    ],
+)
+def test_a_date_given_as_a_birth_date_is_found(text: str, expected: str) -> None:
+    assert found(date_of_birth, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    "text", ["meeting on 12/03/2025 at the office", "born in 1950, still going strong", "happy birthday Jean!"]
+)
+def test_other_dates_are_not_birth_dates(text: str) -> None:
+    assert found(date_of_birth, text) == []

@@ -150,3 +150,40 @@ def test_a_threat_is_not_labelled_tracing_nor_tracing_a_threat(text: str, catego
     rules = Classifier.from_settings(FilterSettings.model_validate({"model": {"enabled": False}}))
     categories = rules.classify(text).categories
     assert category in categories and not_category not in categories, categories
+
+
+RULES_ONLY = FilterSettings.model_validate({"model": {"enabled": False}})
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Mum's DOB is 12/03/1941 if the office needs it", "date-of-birth"),
+        ("the lady in room 6 has dementia and nobody checks on her", "place-and-condition"),
+        ("Tina's off on sick leave again, her third miscarriage apparently", "person-and-condition"),
+        ("word is the Leeds branch is shutting after the inspection", "passed-on-rumour"),
+        ("my mate says the owners are selling up to a big chain", "passed-on-rumour"),
+        ("Heard they lost the council contract, staff all being let go", "false-claims"),
+        ("Urgent vacancies! No experience needed, just send £45 for your DBS and start Monday", "job-fee-scam"),
+        ("Sponsorship available for senior carers, £3000 fee for the certificate of sponsorship", "job-fee-scam"),
+    ],
+)
+def test_the_rules_alone_catch_each_kind(text: str, rule: str) -> None:
+    verdict = Classifier.from_settings(RULES_ONLY).classify(text)
+    assert rule in [reason.rule for reason in verdict.reasons], (text, verdict.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was born on 3rd March 1950 and I still do my own shopping",
+        "Room 6 is being decorated for dementia awareness week",
+        "The police came to do a talk on scams for the residents, so useful",
+        "Is there a registration fee for the bank staff job? A friend asked me",
+        "Never pay a fee for a job, we never charge applicants. Scammers are using our name",
+        "Is there any jobs going? 5 years experience, 07700 900418",
+    ],
+)
+def test_the_rules_alone_leave_the_look_alikes(text: str) -> None:
+    verdict = Classifier.from_settings(RULES_ONLY).classify(text)
+    assert not any(reason.severity in ("urgent", "high") for reason in verdict.reasons), (text, verdict.reasons)
