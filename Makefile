@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench train clean
+.PHONY: demo test lint bench train vectors clean
 # Where the public training sets and Davidson's tweets are kept (never copied into the repository).
 SHARED ?= ../shared
 
@@ -26,6 +26,12 @@ test: $(BIN)/monitor
 train: $(BIN)/monitor
 	$(BIN)/pip install --quiet -e '.[train]'
 	$(BIN)/python -m training.train --shared $(SHARED)
+
+# The word vectors the model reads (monitor/filter/model/vectors.npz), from a sentence model; run before
+# `make train` when the corpus gains many new words. Needs PyTorch (see docs/model.md).
+vectors: $(BIN)/monitor
+	$(BIN)/pip install --quiet -e '.[vectors]'
+	$(BIN)/python -m training.distil --shared $(SHARED)
 
 bench: $(BIN)/monitor
 	$(BIN)/python -m bench.run_all

@@ -1,8 +1,9 @@
 """Train the filter's model: `make train` (python -m training.train).
 
-One logistic regression per category over hashed word and character n-grams (monitor/filter/features.py),
-trained on the project's corpus and the public sets, with a fixed seed and a fixed split, so the same data
-always gives the same weights. One corpus comment in five (the validation split) and one Davidson row in five
+One logistic regression per category over hashed word and character n-grams and the mean of the words'
+vectors (monitor/filter/features.py; the vectors are made by `make vectors`, training/distil.py), trained on
+the project's corpus and the public sets, with a fixed seed and a fixed split, so the same data always gives
+the same weights. One corpus comment in five (the validation split) and one Davidson row in five
 are never trained on: each category's threshold is the one that does best on the validation split, and the
 figures in model.json are measured on both. Written as weights.npz and model.json.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +25,9 @@ from sklearn.linear_model import LogisticRegression
 
 from monitor.filter import Classifier, FilterSettings
 from monitor.filter.features import FeatureShape, features_of, name_words
+from monitor.filter.meaning import VECTORS_FILE, WordVectors
+from monitor.filter.model import load_vectors
+from monitor.filter.model_stage import TONE_ONLY_BELOW
 from training.data import (
     CATEGORIES,
     CORPUS_ORGANISATIONS,
@@ -36,11 +41,13 @@ from training.data import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
+MODEL = REPO / "monitor" / "filter" / "model"
 SEED = 16
 # How much one example of each source counts, beside one of the project's own comments. The public sets are
 # larger and further from comments under a care provider's posts, so each of their examples counts for less.
 SOURCE_WEIGHT = {"corpus": 4.0, "davidson": 0.25, "sms_spam": 0.2, "youtube_spam": 0.1, "stormfront": 0.2}
 REGULARISATION = 8.0  # LogisticRegression's C
+MEANING_SCALE = 0.3  # the meaning block's values beside the n-grams' (set on the validation split)
 THRESHOLD_RANGE = (0.5, 0.95)  # below 0.5 the model itself thinks a category less likely than not
 
 
@@ -69,13 +76,13 @@ def gather(corpus: Path, shared: Path) -> Data:
     return Data(train, validation, held)
 
 
-def matrix(texts: Sequence[str], shape: FeatureShape) -> csr_matrix:
+def matrix(texts: Sequence[str], shape: FeatureShape, vectors: WordVectors) -> csr_matrix:
     left_out = name_words(CORPUS_ORGANISATIONS)
     indptr = [0]
     indices: list[int] = []
     values: list[float] = []
     for text in texts:
-        found = features_of(text, shape, left_out)
+        found = features_of(text, shape, left_out, vectors)
         indices.extend(found.buckets.tolist())
         values.extend(found.values.tolist())
         indptr.append(len(indices))
@@ -111,13 +118,19 @@ def probabilities(features: csr_matrix, coef: np.ndarray, intercept: np.ndarray)
     return 1.0 / (1.0 + np.exp(-(features @ coef + intercept)))
 
 
-def rule_categories(texts: Sequence[str]) -> np.ndarray:
-    """Which categories the shipped rules alone give each comment (the model only adds to them)."""
+def rule_categories(texts: Sequence[str], scores: np.ndarray) -> np.ndarray:
+    """Which categories the shipped rules alone give each comment (the model only adds to them). The last
+    column: flagged by any rule, "negative" included, unless for tone alone where the model (``scores``)
+    overrules it."""
     rules = Classifier.from_settings(FilterSettings.model_validate({"model": {"enabled": False}}))
     verdicts = rules.classify_many(list(texts))
     found = np.array([[name in verdict.categories for name in CATEGORIES] for verdict in verdicts], dtype=bool)
     flagged = np.array([verdict.flagged for verdict in verdicts], dtype=bool)
-    return np.column_stack([found, flagged])  # the last column: flagged by any rule, "negative" included
+    tone_alone = np.array(
+        [bool(v.reasons) and all(reason.rule in rules.tone_rules for reason in v.reasons) for v in verdicts], dtype=bool
+    )
+    overruled = tone_alone & (scores.max(axis=1) < TONE_ONLY_BELOW)
+    return np.column_stack([found, flagged & ~overruled])
 
 
 def choose_thresholds(scores: np.ndarray, by_rules: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -198,21 +211,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REPO / "training" / "corpus", help="the project's corpus")
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="where the public sets are")
-    parser.add_argument("--out", type=Path, default=REPO / "monitor" / "filter" / "model", help="where to write")
+    parser.add_argument("--out", type=Path, default=MODEL, help="where to write")
     parser.add_argument("--build", type=Path, default=REPO / "build", help="held-out sets for measuring")
+    parser.add_argument("--vectors", type=Path, default=MODEL, help="the folder of the word vectors (make vectors)")
     args = parser.parse_args(argv)
 
-    shape = FeatureShape()
+    vectors = load_vectors(args.vectors)
+    shape = FeatureShape(meaning_dimensions=vectors.dimensions, meaning_scale=MEANING_SCALE)
     data = gather(args.corpus, args.shared)
     print(f"training on {len(data.train)} comments, validating on {len(data.validation)}", file=sys.stderr)
-    train_x = matrix([e.text for e in data.train], shape)
+    train_x = matrix([e.text for e in data.train], shape, vectors)
     train_y = labels(data.train)
     coef, intercept = fit(train_x, train_y, weights(data.train))
 
-    validation_x = matrix([e.text for e in data.validation], shape)
+    validation_x = matrix([e.text for e in data.validation], shape, vectors)
     validation_y = labels(data.validation)
     validation_scores = probabilities(validation_x, coef, intercept)
-    by_rules = rule_categories([e.text for e in data.validation])
+    by_rules = rule_categories([e.text for e in data.validation], validation_scores)
     cut = choose_thresholds(validation_scores, by_rules, validation_y)
     thresholds = {category: float(cut[column]) for column, category in enumerate(CATEGORIES)}
     figures = {
@@ -221,18 +236,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             "validation, rules and model", combined(validation_scores >= cut, by_rules)[0], validation_y
         ),
     }
-    held_x = matrix([e.text for _, e in data.davidson_held_out], shape)
+    held_x = matrix([e.text for _, e in data.davidson_held_out], shape, vectors)
     held_y = labels([e for _, e in data.davidson_held_out])
     figures["davidson_held_out"] = report(
         "Davidson held-out rows", probabilities(held_x, coef, intercept) >= cut, held_y
     )
 
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.vectors.resolve() != args.out.resolve():
+        shutil.copyfile(args.vectors / VECTORS_FILE, args.out / VECTORS_FILE)
     np.savez_compressed(args.out / "weights.npz", coef=coef.astype(np.float16), intercept=intercept)
     settings = {
         "categories": list(CATEGORIES),
         "thresholds": thresholds,
         "features": shape.__dict__,
+        "vectors": {"words": len(vectors.keys), "dimensions": vectors.dimensions},
         "seed": SEED,
         "regularisation": REGULARISATION,
         "source_weight": SOURCE_WEIGHT,

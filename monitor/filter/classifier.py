@@ -263,6 +263,10 @@ class Classifier:
         self._author_lists = {name: {_account_key(entry) for entry in entries} for name, entries in lists.items()}
         self._hint_ids = {name: self._raw.add(pattern) for name, pattern in DETECTOR_HINTS.items()}
         self._rules = [self._compile(rule, pack) for rule, pack in rules if self._can_fire(rule)]
+        # Rules that read only VADER's sentiment: the model may overrule a flag they alone give.
+        self.tone_rules = frozenset(
+            rule.name for rule, _ in rules if not list(rule.groups()) and rule.sentiment_below is not None
+        )
         self._rules.sort(key=lambda rule: -rule.settings.priority)
         self._negations = frozenset(normalise_text(word) for word in lists.get("negations", []))
         self._counter_cues = frozenset(self._list_ids.get("counter_speech_cues", []))
@@ -468,6 +472,9 @@ class Classifier:
                     reasons.append(reason)
         if self._model is not None:
             reasons += self._model.reasons(scan.text, scan.context, reasons)
+            tone_alone = reasons and all(reason.rule in self.tone_rules for reason in reasons)
+            if tone_alone and self._model.overrules_tone(scan.text, scan.context):
+                reasons = []
         return Verdict.from_reasons(reasons, scan.sentiment)
 
     def _candidates(self, scan: _Scan) -> list[int]:

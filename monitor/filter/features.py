@@ -1,14 +1,16 @@
-"""A comment as hashed word and character n-grams: what the learned model reads.
+"""A comment as hashed word and character n-grams and the mean of its words' vectors: what the model reads.
 
 Training (training/train.py) and the running filter both call these functions, so the model always sees the
 features it was trained on. Features are hashed with CRC-32 into two blocks of buckets: one for words and
 word pairs, one for the character n-grams inside each word (with a space either side). A bucket's value is
 how often its features occur, divided by the square root of the number of features in its block, so longer
-comments do not score higher for being long.
+comments do not score higher for being long. A third block is the comment's meaning: the mean of its words'
+vectors (see meaning.py), times a fixed scale.
 
-Because a value is a count scaled by one number per block, a comment's score is a sum over its words: each
-word's own part (its word bucket and its character n-grams) never changes from comment to comment, and the
-model works it out once per word (see model.py). The same sum tells which words weighed most.
+Because a value is a count scaled by one number per block, or a mean, a comment's score is a sum over its
+words: each word's own part (its word bucket, its character n-grams, its vector) never changes from comment
+to comment, and the model works it out once per word (see model.py). The same sum tells which words weighed
+most.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+
+from monitor.filter.meaning import WordVectors
 
 # A word is a run of letters and digits (any script), or one symbol that is not ASCII punctuation (an emoji,
 # £) but not a dash or quotation mark: those symbols often carry the meaning ("🔪", "🙂", "£45").
@@ -39,10 +43,16 @@ class FeatureShape:
     char_buckets: int = 1 << 18
     char_min: int = 2
     char_max: int = 5
+    meaning_dimensions: int = 0  # the length of a word vector; 0: the model reads no meaning block
+    meaning_scale: float = 1.0  # what the mean of a comment's word vectors is multiplied by
+
+    @property
+    def meaning_offset(self) -> int:
+        return self.word_buckets + self.char_buckets
 
     @property
     def size(self) -> int:
-        return self.word_buckets + self.char_buckets
+        return self.word_buckets + self.char_buckets + self.meaning_dimensions
 
 
 class Token(NamedTuple):
@@ -167,9 +177,11 @@ class Features:
     values: npt.NDArray[np.float32]
 
 
-def features_of(text: str, shape: FeatureShape, left_out: frozenset[str] = frozenset()) -> Features:
+def features_of(
+    text: str, shape: FeatureShape, left_out: frozenset[str] = frozenset(), vectors: WordVectors | None = None
+) -> Features:
     """The row training reads (without the words ``left_out``); the running model adds up the same values
-    word by word."""
+    word by word. ``vectors`` are needed when the shape has a meaning block."""
     words = without(words_of(text), left_out)
     counts: Counter[int] = Counter()
     char_count = 0
@@ -186,4 +198,18 @@ def features_of(text: str, shape: FeatureShape, left_out: frozenset[str] = froze
         [counts[b] * (word_scale if b < shape.word_buckets else char_scale) for b in buckets.tolist()],
         dtype=np.float32,
     )
+    if shape.meaning_dimensions:
+        if vectors is None or vectors.dimensions != shape.meaning_dimensions:
+            raise ValueError(f"the shape needs word vectors of {shape.meaning_dimensions} dimensions")
+        meaning = meaning_of(words, vectors) * shape.meaning_scale
+        buckets = np.concatenate([buckets, shape.meaning_offset + np.arange(shape.meaning_dimensions)])
+        values = np.concatenate([values, meaning.astype(np.float32)])
     return Features(buckets, values)
+
+
+def meaning_of(words: list[str], vectors: WordVectors) -> npt.NDArray[np.float32]:
+    """The mean of the vectors of the words that have one (zeros if none has)."""
+    found = [vector for vector in map(vectors.vector, words) if vector is not None]
+    if not found:
+        return np.zeros(vectors.dimensions, dtype=np.float32)
+    return np.mean(found, axis=0, dtype=np.float64).astype(np.float32)

@@ -1,9 +1,10 @@
 """The learned model: how likely a comment is to belong to each category, and which of its words weighed most.
 
-One logistic regression per category over hashed word and character n-grams (see features.py), trained by
-`make train` (training/train.py). The weights ship with the package as model/weights.npz beside
-model/model.json (the categories, the feature shape and the thresholds chosen on the validation split), and
-are read once, when the filter is built. Nothing is downloaded.
+One logistic regression per category over hashed word and character n-grams and the mean of the words'
+vectors (see features.py), trained by `make train` (training/train.py). The weights ship with the package as
+model/weights.npz beside model/model.json (the categories, the feature shape and the thresholds chosen on the
+validation split) and model/vectors.npz (the word vectors), and are read once, when the filter is built.
+Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import itertools
 import json
 import math
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,12 +24,14 @@ import numpy.typing as npt
 from monitor.filter.features import (
     FeatureShape,
     block_scales,
+    meaning_of,
     pair_bucket,
     tokens_of,
     without,
     word_features,
     words_of,
 )
+from monitor.filter.meaning import VECTORS_FILE, WordVectors
 from monitor.filter.verdict import Span
 
 MODEL_FOLDER = "model"
@@ -56,12 +59,16 @@ class TextModel:
         categories: tuple[str, ...],
         thresholds: dict[str, float],
         shape: FeatureShape,
+        *,
+        vectors: WordVectors | None = None,
     ) -> None:
         if coef.shape != (shape.size, len(categories)) or intercept.shape != (len(categories),):
             raise ModelFileError(
                 f"weights of shape {coef.shape} and {intercept.shape} do not fit {len(categories)} categories "
                 f"and {shape.size} features"
             )
+        if shape.meaning_dimensions and (vectors is None or vectors.dimensions != shape.meaning_dimensions):
+            raise ModelFileError(f"the model needs word vectors of {shape.meaning_dimensions} dimensions")
         missing = [category for category in categories if category not in thresholds]
         if missing:
             raise ModelFileError(f"no threshold for {missing[0]!r}")
@@ -70,6 +77,8 @@ class TextModel:
         self.categories = categories
         self.thresholds = thresholds
         self.shape = shape
+        self.vectors = vectors if shape.meaning_dimensions else None
+        self._meaning_coef = coef[shape.meaning_offset :].astype(np.float64)
         self._zeros = np.zeros(len(categories), dtype=np.float64)
         # Words repeat from comment to comment: each one's part is worked out once (lru_cache is thread-safe).
         self._word_part = lru_cache(maxsize=1 << 16)(self._word_part_of)
@@ -79,11 +88,14 @@ class TextModel:
         """Pickled (for a worker process) as the shipped model, read again there, or as its arrays."""
         if self is shipped_model():
             return shipped_model, ()
-        return TextModel, (self.coef, self.intercept, self.categories, self.thresholds, self.shape)
+        return partial(TextModel, vectors=self.vectors), (
+            self.coef, self.intercept, self.categories, self.thresholds, self.shape
+        )
 
     @classmethod
     def load(cls, folder: Path | Any) -> TextModel:
-        """From weights.npz and model.json in ``folder`` (a path or an importlib.resources folder)."""
+        """From weights.npz, model.json and, if the model reads meaning, vectors.npz in ``folder`` (a path or
+        an importlib.resources folder)."""
         try:
             settings = json.loads(folder.joinpath("model.json").read_text(encoding="utf-8"))
             with folder.joinpath("weights.npz").open("rb") as fh, np.load(fh) as arrays:
@@ -92,9 +104,10 @@ class TextModel:
             shape = FeatureShape(**settings["features"])
             categories = tuple(settings["categories"])
             thresholds = {name: float(value) for name, value in settings["thresholds"].items()}
+            vectors = load_vectors(folder) if shape.meaning_dimensions else None
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"the model in {folder} cannot be read: {exc}") from None
-        return cls(coef, intercept, categories, thresholds, shape)
+        return cls(coef, intercept, categories, thresholds, shape, vectors=vectors)
 
     def probabilities(self, text: str, left_out: frozenset[str] = frozenset()) -> npt.NDArray[np.float64]:
         """For each category (in self.categories' order), how likely the comment belongs to it, read without
@@ -108,9 +121,15 @@ class TextModel:
         word_rows += [self._pair_row(first, second) for first, second in itertools.pairwise(words)]
         own = [sum(column) for column in zip(*word_rows, strict=True)]
         chars = [sum(column) for column in zip(*(part.chars for part in parts), strict=True)]
-        return _sigmoid(
-            [b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)]
-        )
+        logits = [
+            b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)
+        ]
+        meanings = [part.meaning for part in parts if part.meaning is not None]
+        if meanings:
+            scale = self.shape.meaning_scale / len(meanings)
+            sums = [sum(column) for column in zip(*meanings, strict=True)]
+            logits = [logit + total * scale for logit, total in zip(logits, sums, strict=True)]
+        return _sigmoid(logits)
 
     def weighed_most(
         self, text: str, category: str, limit: int = 3, left_out: frozenset[str] = frozenset()
@@ -126,6 +145,10 @@ class TextModel:
         parts = [self._word_part(word) for word in words]
         word_scale, char_scale = block_scales(words, sum(part.char_count for part in parts))
         share = [part.own[column] * word_scale + part.chars[column] * char_scale for part in parts]
+        with_meaning = sum(part.meaning is not None for part in parts)
+        for index, part in enumerate(parts):
+            if part.meaning is not None:
+                share[index] += part.meaning[column] * self.shape.meaning_scale / with_meaning
         for index, (first, second) in enumerate(itertools.pairwise(words)):
             half = float(self.coef[pair_bucket(first, second, self.shape), column]) * word_scale / 2
             share[index] += half
@@ -149,7 +172,14 @@ class TextModel:
         features = word_features(word, self.shape)
         chars = self.coef[list(features.chars)].sum(axis=0, dtype=np.float64) if features.chars else self._zeros
         own = self.coef[features.word].astype(np.float64)
-        return _WordPart(tuple(own.tolist()), tuple(chars.tolist()), len(features.chars))
+        return _WordPart(tuple(own.tolist()), tuple(chars.tolist()), len(features.chars), self._meaning_part(word))
+
+    def _meaning_part(self, word: str) -> tuple[float, ...] | None:
+        """What the word's vector adds to each category's score, before the comment's mean and scale."""
+        if self.vectors is None:
+            return None
+        found = meaning_of([word], self.vectors) if self.vectors.rows(word) else None
+        return None if found is None else tuple((found @ self._meaning_coef).tolist())
 
 
 def _sigmoid(logits: list[float]) -> npt.NDArray[np.float64]:
@@ -162,6 +192,12 @@ class _WordPart(NamedTuple):
     own: tuple[float, ...]  # its word bucket's weights, one for each category
     chars: tuple[float, ...]  # the sums of its character n-grams' weights
     char_count: int
+    meaning: tuple[float, ...] | None  # its vector's weights, one for each category; None: it has no vector
+
+
+def load_vectors(folder: Path | Any) -> WordVectors:
+    with folder.joinpath(VECTORS_FILE).open("rb") as fh, np.load(fh) as arrays:
+        return WordVectors.from_arrays(arrays["keys"], arrays["vectors"])
 
 
 @cache

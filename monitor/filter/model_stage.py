@@ -16,6 +16,8 @@ from monitor.filter.settings import FilterSettings, ModelSettings
 from monitor.filter.verdict import CommentContext, Reason
 
 MODEL_RULE = "model"  # a model reason's rule name is "model:<category>"
+# Below this, for every category, the model overrules a flag for tone alone (set on the validation split).
+TONE_ONLY_BELOW = 0.2
 CATEGORY_WORDS = {
     "threat": "Sounds like a threat",
     "safeguarding": "May be a safeguarding concern",
@@ -41,6 +43,7 @@ def how_sure(probability: float) -> str:
 class _View:
     thresholds: dict[str, float]  # category → threshold, for the categories the model may flag
     severity: dict[str, str]  # category → severity
+    tone_only_below: float = 0.0
 
 
 class ModelStage:
@@ -62,6 +65,7 @@ class ModelStage:
         }
         if model_settings.enabled is False:
             return _View({}, severity)
+        tone_only_below = TONE_ONLY_BELOW if model_settings.tone_only_below is None else model_settings.tone_only_below
         thresholds: dict[str, float] = {}
         for category in self._model.categories:
             chosen = model_settings.categories.get(category)  # type: ignore[call-overload]
@@ -69,7 +73,7 @@ class ModelStage:
                 continue
             threshold = chosen.threshold if chosen is not None else None
             thresholds[category] = self._model.thresholds[category] if threshold is None else threshold
-        return _View(thresholds, severity)
+        return _View(thresholds, severity, tone_only_below)
 
     def reasons(self, text: str, context: CommentContext, found: Sequence[Reason]) -> list[Reason]:
         """The model's reasons for ``text``, beside the rules' reasons ``found``."""
@@ -87,6 +91,14 @@ class ModelStage:
             weighed = self._model.weighed_most(text, category, left_out=self._left_out)
             reasons.append(_reason(text, category, view.severity[category], probability, weighed))
         return reasons
+
+
+    def overrules_tone(self, text: str, context: CommentContext) -> bool:
+        """Whether the model is sure enough that ``text``, flagged for its tone alone, is in no category."""
+        view = self._accounts.get(context.account or "", self._default)
+        if not view.tone_only_below or not view.thresholds or context.by_owner:
+            return False
+        return bool(self._model.probabilities(text, self._left_out).max() < view.tone_only_below)
 
 
 def _reason(text: str, category: str, severity: str, probability: float, weighed: list[Weighed]) -> Reason:

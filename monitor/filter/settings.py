@@ -185,6 +185,9 @@ class ModelSettings(BaseModel):
 
     enabled: bool | None = None
     categories: dict[ModelCategory, ModelCategorySettings] = {}
+    # A comment flagged for its tone alone (VADER's sentiment, no words of any rule) is left unflagged when the
+    # model gives every category less than this; 0 keeps every such flag. Unset: TONE_ONLY_BELOW.
+    tone_only_below: float | None = Field(default=None, ge=0.0, lt=1.0)
 
     def over(self, base: ModelSettings) -> ModelSettings:
         """These settings laid over ``base``: what is set here wins."""
@@ -195,7 +198,11 @@ class ModelSettings(BaseModel):
                 enabled=theirs.enabled if mine.enabled is None else mine.enabled,
                 threshold=theirs.threshold if mine.threshold is None else mine.threshold,
             )
-        return ModelSettings(enabled=base.enabled if self.enabled is None else self.enabled, categories=categories)
+        return ModelSettings(
+            enabled=base.enabled if self.enabled is None else self.enabled,
+            categories=categories,
+            tone_only_below=base.tone_only_below if self.tone_only_below is None else self.tone_only_below,
+        )
 
 
 class AccountOverride(BaseModel):
