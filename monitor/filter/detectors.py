@@ -13,10 +13,15 @@ from functools import lru_cache
 Span = tuple[int, int]
 
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?|\(?0)\d{2,4}\)?(?:[\s.-]?\d){5,8}(?![\d-])"
+    r"(?<![\w+])(?:(?:\+|00)\s?44\s?(?:\(0\)\s?)?|\(?0)\d{1,4}\)?(?:[\s.-]?\d){5,9}(?![\d-])"
 )
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
 _NHS = re.compile(r"(?<![\d+])\d{3}[\s-]?\d{3}[\s-]?\d{4}(?![\d-])")
+# Ten digits called an NHS (or Scottish CHI, Northern Irish H&C) number are one, even if mistyped.
+_NAMED_HEALTH_NUMBER = re.compile(
+    r"(?i)\b(?:nhs|chi|h&c|health and care)\s*(?:number|num|no\.?|#)?\s*(?:is|was|:)?\s*"
+    r"(\d{3}[\s-]?\d{3}[\s-]?\d{4})(?![\d-])"
+)
 _POSTCODE = re.compile(
     r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}\b", re.IGNORECASE
 )
@@ -24,8 +29,12 @@ _STREET_TYPES = (
     "road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|place|pl|grove|gardens|"
     "terrace|walk|hill|row|mews|square|sq|view|park|rise|green|parade|boulevard|vale|wynd|croft|fold"
 )
+# Words that come between a number and "road" without naming a street ("2 hours down the road").
+_NOT_STREET_NAMES = "the|a|an|down|up|to|in|on|of|at|my|your|our|his|her|their|and|or|by|off|along|across"
+_NOT_STREET_NAMES += "|hours?|mins?|minutes?|days?|weeks?|months?|years?|miles?|times?|more|other|of"
 _STREET = re.compile(
     rf"\b\d{{1,4}}[a-zA-Z]?,?\s+(?:[A-Z][A-Za-z'-]+\s+){{1,3}}(?i:{_STREET_TYPES})\b"
+    rf"|\b\d{{1,4}}[a-z]?,?\s+(?:(?!(?:{_NOT_STREET_NAMES})\b)[a-z][a-z'-]+\s+){{1,3}}(?:{_STREET_TYPES})\b"
     rf"|\b(?i:flat|apartment|apt|unit)\s+\d{{1,4}}[a-zA-Z]?\b"
 )
 _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
@@ -35,9 +44,8 @@ _DATE = (
     rf"|(?:{_MONTHS})[a-z]* \d{{1,2}}(?:st|nd|rd|th)?,? (?:19|20)\d\d"
 )
 # A date given as when someone was born: a date alone (an event, an appointment) is not one.
-_BIRTH_DATE = re.compile(
-    rf"(?i)\b(?:d\.?o\.?b\.?|date of birth|born(?: on)?|birthday(?: is)?|bday(?: is)?)\s*(?:is\s*)?[:\-]?\s*(?:{_DATE})\b"
-)
+_BIRTH_CUE = r"d\.?o\.?b\.?|date of birth|born(?: on)?|birthday(?: is)?|bday(?: is)?"
+_BIRTH_DATE = re.compile(rf"(?i)\b(?:{_BIRTH_CUE})\s*(?:is\s*)?[:\-]?\s*(?:{_DATE})\b")
 _DIGIT_OR_AT = re.compile(r"[\d@]")
 
 
@@ -97,7 +105,10 @@ def email(text: str) -> list[Span]:
 
 
 def nhs_number(text: str) -> list[Span]:
-    return _found(_NHS, text, nhs_check_digit_ok) if _DIGIT_OR_AT.search(text) else []
+    if not _DIGIT_OR_AT.search(text):
+        return []
+    named = [match.span(1) for match in _NAMED_HEALTH_NUMBER.finditer(text)]
+    return sorted(set(named) | set(_found(_NHS, text, nhs_check_digit_ok)))
 
 
 def uk_postcode(text: str) -> list[Span]:

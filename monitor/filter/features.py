@@ -212,4 +212,4 @@ def meaning_of(words: list[str], vectors: WordVectors) -> npt.NDArray[np.float32
     found = [vector for vector in map(vectors.vector, words) if vector is not None]
     if not found:
         return np.zeros(vectors.dimensions, dtype=np.float32)
-    return np.mean(found, axis=0, dtype=np.float64).astype(np.float32)
+    return np.asarray(np.mean(found, axis=0, dtype=np.float64), dtype=np.float32)

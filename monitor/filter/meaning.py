@@ -10,6 +10,7 @@ its words' vectors, so each word's part in a score is its own and can be worked 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -30,7 +31,7 @@ class WordVectors:
         self.dimensions = int(vectors.shape[1])
         self._index = {key: row for row, key in enumerate(keys)}
         self._longest_piece = max(len(key) for key in keys)
-        self.rows = lru_cache(maxsize=1 << 16)(self._rows_of)
+        self.rows: Callable[[str], tuple[int, ...]] = lru_cache(maxsize=1 << 16)(self._rows_of)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return WordVectors, (self.keys, self.vectors)
@@ -45,8 +46,10 @@ class WordVectors:
         if not rows:
             return None
         if len(rows) == 1:
-            return self.vectors[rows[0]]
-        return self.vectors[list(rows)].mean(axis=0)
+            one: npt.NDArray[np.float32] = self.vectors[rows[0]]
+            return one
+        mean: npt.NDArray[np.float32] = self.vectors[list(rows)].mean(axis=0)
+        return mean
 
     def _rows_of(self, word: str) -> tuple[int, ...]:
         if not word.startswith(CONTINUATION) and word in self._index:

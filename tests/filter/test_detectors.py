@@ -95,3 +95,24 @@ def test_a_date_given_as_a_birth_date_is_found(text: str, expected: str) -> None
 )
 def test_other_dates_are_not_birth_dates(text: str) -> None:
     assert found(date_of_birth, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("NHS number 1234567890", "1234567890"), ("her CHI no: 140829 1234", "140829 1234")],
+)
+def test_ten_digits_called_an_nhs_or_chi_number_are_one_whatever_the_check_digit(text: str, expected: str) -> None:
+    assert found(nhs_number, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("she lives at 14 elm street now", ["14 elm street"]), ("took 2 hours down the road", []),
+     ("3 more days on the ward", [])],
+)
+def test_a_street_address_in_lower_case(text: str, expected: list[str]) -> None:
+    assert found(street_address, text) == expected
+
+
+def test_a_mobile_number_spaced_in_pairs() -> None:
+    assert found(uk_phone, "her mobile is 07 912 345 678") == ["07 912 345 678"]

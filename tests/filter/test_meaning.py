@@ -79,7 +79,8 @@ def test_a_word_whose_meaning_leans_to_a_category_is_what_weighed_most(vectors: 
     text = "we will TORCH the cake"
     # never shown "torch" itself, the model reads it as near "burn"
     assert model.probabilities(text)[CATEGORIES.index("threat")] > 0.9
-    assert [text[start:end] for start, end in (w.span for w in model.weighed_most(text, "threat"))][0] == "TORCH"
+    first = model.weighed_most(text, "threat")[0].span
+    assert text[first[0] : first[1]] == "TORCH"
     assert pickle.loads(pickle.dumps(model)).probabilities(text) == pytest.approx(model.probabilities(text))
 
 
@@ -133,7 +134,8 @@ def test_the_model_overrules_a_flag_for_tone_alone_when_it_finds_no_category() -
     assert [reason.rule for reason in rules_alone.classify(TONE_ONLY).reasons] == ["strongly-negative"]
     with_model = Classifier.from_settings(FilterSettings(), model=calm_model())
     assert not with_model.classify(TONE_ONLY).flagged
-    kept = Classifier.from_settings(FilterSettings.model_validate({"model": {"tone_only_below": 0}}), model=calm_model())
+    keep_all = FilterSettings.model_validate({"model": {"tone_only_below": 0}})
+    kept = Classifier.from_settings(keep_all, model=calm_model())
     assert [reason.rule for reason in kept.classify(TONE_ONLY).reasons] == ["strongly-negative"]
 
 

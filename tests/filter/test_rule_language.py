@@ -65,7 +65,8 @@ def test_detectors_in_a_rule() -> None:
     classifier = build(disabled_packs=_all_packs(), rules=[rule("nhs", detectors=["nhs_number"])])
     verdict = classifier.classify("my NHS no is 943 476 5919")
     assert verdict.reasons[0].matched == ["943 476 5919"]
-    assert rules_hit(classifier, "my NHS no is 943 476 5918") == []
+    assert rules_hit(classifier, "ring 943 476 5918") == []  # ten digits alone must pass the check digit
+    assert rules_hit(classifier, "my NHS no is 943 476 5918") == ["nhs"]  # called an NHS number, it is one
 
 
 def test_conditions_sentiment_organisation_person_author_reply() -> None:
