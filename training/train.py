@@ -1,6 +1,6 @@
 """Train the filter's model: `make train` (python -m training.train).
 
-One logistic regression per category over hashed word and character n-grams and the mean of the words'
+One logistic regression per category over hashed word and character n-grams and the sum of the words'
 vectors (monitor/filter/features.py; the vectors are made by `make vectors`, training/distil.py), trained on
 the project's corpus and the public sets, with a fixed seed and a fixed split, so the same data always gives
 the same weights. One corpus comment in five (the validation split) and one Davidson row in five
@@ -47,8 +47,10 @@ SEED = 16
 # larger and further from comments under a care provider's posts, so each of their examples counts for less.
 SOURCE_WEIGHT = {"corpus": 4.0, "davidson": 0.25, "sms_spam": 0.2, "youtube_spam": 0.1, "stormfront": 0.2}
 REGULARISATION = 8.0  # LogisticRegression's C
-MEANING_SCALE = 0.3  # the meaning block's values beside the n-grams' (set on the validation split)
-THRESHOLD_RANGE = (0.5, 0.95)  # below 0.5 the model itself thinks a category less likely than not
+MEANING_SCALE = 0.1  # the meaning block beside the n-grams (see docs/model.md, Alternatives)
+# Below 0.5 the model itself thinks a category less likely than not. Above 0.6, comments by writers the model
+# never learnt from lost more recall than they gained precision, in every category (docs/model.md).
+THRESHOLD_RANGE = (0.5, 0.6)
 
 
 @dataclass

@@ -232,6 +232,10 @@ class _AccountView:
     severity: dict[str, str]  # rule name → severity
 
 
+# What the model leaves alone in a comment with a cheerful idiom that sounds violent ("you'll smash it").
+CHEERFUL_LEAVES = ("threat", "abuse")
+
+
 class Classifier:
     """Thread-safe for classify() and classify_many(): everything is built in the constructor and only read
     afterwards. A classifier can be pickled, to be used in another process (see batching.classified())."""
@@ -258,7 +262,7 @@ class Classifier:
         self._leet = self._normalised.add(LEET_TRIGGER)
         self._stretched = self._normalised.add(STRETCHED_TRIGGER)
         matched_lists = {name for rule, _ in rules for group in rule.groups() for name in group.lists}
-        matched_lists |= {"organisation", "protected_names", "counter_speech_cues"}
+        matched_lists |= {"organisation", "protected_names", "counter_speech_cues", "cheerful_idioms"}
         self._list_ids = {name: [self._matcher.add(p) for p in self._phrases(name)] for name in matched_lists}
         self._author_lists = {name: {_account_key(entry) for entry in entries} for name, entries in lists.items()}
         self._hint_ids = {name: self._raw.add(pattern) for name, pattern in DETECTOR_HINTS.items()}
@@ -270,6 +274,7 @@ class Classifier:
         self._rules.sort(key=lambda rule: -rule.settings.priority)
         self._negations = frozenset(normalise_text(word) for word in lists.get("negations", []))
         self._counter_cues = frozenset(self._list_ids.get("counter_speech_cues", []))
+        self._cheerful = frozenset(self._list_ids.get("cheerful_idioms", []))
         self._organisation = frozenset(self._list_ids.get("organisation", []))
         self._protected = frozenset(self._list_ids.get("protected_names", []))
         self._people = PersonFinder(lists.get("first_names", []))
@@ -471,7 +476,8 @@ class Classifier:
                 if reason is not None:
                     reasons.append(reason)
         if self._model is not None:
-            reasons += self._model.reasons(scan.text, scan.context, reasons)
+            cheerful = bool(self._cheerful) and scan.phrases.any_of(self._cheerful)
+            reasons += self._model.reasons(scan.text, scan.context, reasons, CHEERFUL_LEAVES if cheerful else ())
             tone_alone = reasons and all(reason.rule in self.tone_rules for reason in reasons)
             if tone_alone and self._model.overrules_tone(scan.text, scan.context):
                 reasons = []

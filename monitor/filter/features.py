@@ -1,14 +1,14 @@
-"""A comment as hashed word and character n-grams and the mean of its words' vectors: what the model reads.
+"""A comment as hashed word and character n-grams and the sum of its words' vectors: what the model reads.
 
 Training (training/train.py) and the running filter both call these functions, so the model always sees the
 features it was trained on. Features are hashed with CRC-32 into two blocks of buckets: one for words and
 word pairs, one for the character n-grams inside each word (with a space either side). A bucket's value is
 how often its features occur, divided by the square root of the number of features in its block, so longer
-comments do not score higher for being long. A third block is the comment's meaning: the mean of its words'
-vectors (see meaning.py), times a fixed scale.
+comments do not score higher for being long. A third block is the comment's meaning: the sum of its words'
+vectors (see meaning.py), scaled like the word block and by a fixed number.
 
-Because a value is a count scaled by one number per block, or a mean, a comment's score is a sum over its
-words: each word's own part (its word bucket, its character n-grams, its vector) never changes from comment
+Because a value is a count or a sum scaled by one number per block, a comment's score is a sum over its
+words: each word's own part (its word bucket and vector, its character n-grams) never changes from comment
 to comment, and the model works it out once per word (see model.py). The same sum tells which words weighed
 most.
 """
@@ -44,7 +44,7 @@ class FeatureShape:
     char_min: int = 2
     char_max: int = 5
     meaning_dimensions: int = 0  # the length of a word vector; 0: the model reads no meaning block
-    meaning_scale: float = 1.0  # what the mean of a comment's word vectors is multiplied by
+    meaning_scale: float = 1.0  # what the sum of a comment's word vectors is multiplied by, beside the word scale
 
     @property
     def meaning_offset(self) -> int:
@@ -201,15 +201,15 @@ def features_of(
     if shape.meaning_dimensions:
         if vectors is None or vectors.dimensions != shape.meaning_dimensions:
             raise ValueError(f"the shape needs word vectors of {shape.meaning_dimensions} dimensions")
-        meaning = meaning_of(words, vectors) * shape.meaning_scale
+        meaning = meaning_of(words, vectors) * (shape.meaning_scale * word_scale)
         buckets = np.concatenate([buckets, shape.meaning_offset + np.arange(shape.meaning_dimensions)])
         values = np.concatenate([values, meaning.astype(np.float32)])
     return Features(buckets, values)
 
 
 def meaning_of(words: list[str], vectors: WordVectors) -> npt.NDArray[np.float32]:
-    """The mean of the vectors of the words that have one (zeros if none has)."""
+    """The sum of the vectors of the words that have one (zeros if none has)."""
     found = [vector for vector in map(vectors.vector, words) if vector is not None]
     if not found:
         return np.zeros(vectors.dimensions, dtype=np.float32)
-    return np.asarray(np.mean(found, axis=0, dtype=np.float64), dtype=np.float32)
+    return np.asarray(np.sum(found, axis=0, dtype=np.float64), dtype=np.float32)

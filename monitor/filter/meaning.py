@@ -3,8 +3,9 @@
 The vectors (model/vectors.npz, made by `make vectors`, see training/distil.py) are a table: a sentence
 model's vocabulary pieces ("mu", "##ppet") and the words of the training data it had no single piece for.
 A word found in the table is its vector; any other word is the mean of the vectors of the pieces it splits
-into, found the way the sentence model splits words (longest piece first). A comment's meaning is the mean of
-its words' vectors, so each word's part in a score is its own and can be worked out once (see model.py).
+into, found the way the sentence model splits words (longest piece first). A comment's meaning is the sum of
+its words' vectors (scaled per comment like its words), so each word's part in a score is its own and can be
+worked out once (see model.py).
 """
 
 from __future__ import annotations

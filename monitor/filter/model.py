@@ -1,6 +1,6 @@
 """The learned model: how likely a comment is to belong to each category, and which of its words weighed most.
 
-One logistic regression per category over hashed word and character n-grams and the mean of the words'
+One logistic regression per category over hashed word and character n-grams and the sum of the words'
 vectors (see features.py), trained by `make train` (training/train.py). The weights ship with the package as
 model/weights.npz beside model/model.json (the categories, the feature shape and the thresholds chosen on the
 validation split) and model/vectors.npz (the word vectors), and are read once, when the filter is built.
@@ -124,11 +124,6 @@ class TextModel:
         logits = [
             b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)
         ]
-        meanings = [part.meaning for part in parts if part.meaning is not None]
-        if meanings:
-            scale = self.shape.meaning_scale / len(meanings)
-            sums = [sum(column) for column in zip(*meanings, strict=True)]
-            logits = [logit + total * scale for logit, total in zip(logits, sums, strict=True)]
         return _sigmoid(logits)
 
     def weighed_most(
@@ -145,12 +140,8 @@ class TextModel:
         parts = [self._word_part(word) for word in words]
         word_scale, char_scale = block_scales(words, sum(part.char_count for part in parts))
         share = [part.own[column] * word_scale + part.chars[column] * char_scale for part in parts]
-        with_meaning = sum(part.meaning is not None for part in parts)
-        for index, part in enumerate(parts):
-            if part.meaning is not None:
-                share[index] += part.meaning[column] * self.shape.meaning_scale / with_meaning
         for index, (first, second) in enumerate(itertools.pairwise(words)):
-            half = float(self.coef[pair_bucket(first, second, self.shape), column]) * word_scale / 2
+            half = self._pair_row(first, second)[column] * word_scale / 2
             share[index] += half
             share[index + 1] += half
         ranked = sorted((i for i, weight in enumerate(share) if weight > 0), key=lambda i: -share[i])[:limit]
@@ -172,14 +163,10 @@ class TextModel:
         features = word_features(word, self.shape)
         chars = self.coef[list(features.chars)].sum(axis=0, dtype=np.float64) if features.chars else self._zeros
         own = self.coef[features.word].astype(np.float64)
-        return _WordPart(tuple(own.tolist()), tuple(chars.tolist()), len(features.chars), self._meaning_part(word))
-
-    def _meaning_part(self, word: str) -> tuple[float, ...] | None:
-        """What the word's vector adds to each category's score, before the comment's mean and scale."""
-        if self.vectors is None:
-            return None
-        found = meaning_of([word], self.vectors) if self.vectors.rows(word) else None
-        return None if found is None else tuple((found @ self._meaning_coef).tolist())
+        if self.vectors is not None and self.vectors.rows(word):
+            # the meaning block is scaled like the word block, so a word's vector is part of its own weights
+            own = own + (meaning_of([word], self.vectors) @ self._meaning_coef) * self.shape.meaning_scale
+        return _WordPart(tuple(own.tolist()), tuple(chars.tolist()), len(features.chars))
 
 
 def _sigmoid(logits: list[float]) -> npt.NDArray[np.float64]:
@@ -189,10 +176,9 @@ def _sigmoid(logits: list[float]) -> npt.NDArray[np.float64]:
 class _WordPart(NamedTuple):
     """What one word adds to each category's score wherever it occurs, before its block's scale."""
 
-    own: tuple[float, ...]  # its word bucket's weights, one for each category
+    own: tuple[float, ...]  # its word bucket's and its vector's weights, one for each category
     chars: tuple[float, ...]  # the sums of its character n-grams' weights
     char_count: int
-    meaning: tuple[float, ...] | None  # its vector's weights, one for each category; None: it has no vector
 
 
 def load_vectors(folder: Path | Any) -> WordVectors:

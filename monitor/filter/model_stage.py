@@ -75,13 +75,15 @@ class ModelStage:
             thresholds[category] = self._model.thresholds[category] if threshold is None else threshold
         return _View(thresholds, severity, tone_only_below)
 
-    def reasons(self, text: str, context: CommentContext, found: Sequence[Reason]) -> list[Reason]:
-        """The model's reasons for ``text``, beside the rules' reasons ``found``."""
+    def reasons(
+        self, text: str, context: CommentContext, found: Sequence[Reason], leave: Sequence[str] = ()
+    ) -> list[Reason]:
+        """The model's reasons for ``text``, beside the rules' reasons ``found``, in no category of ``leave``."""
         view = self._accounts.get(context.account or "", self._default)
         if not view.thresholds or context.by_owner or not text.strip():  # the organisation's own words aren't flagged
             return []
         probabilities = self._model.probabilities(text, self._left_out)
-        given = {reason.category for reason in found}
+        given = {reason.category for reason in found} | set(leave)
         reasons: list[Reason] = []
         for column, category in enumerate(self._model.categories):
             probability = float(probabilities[column])

@@ -44,12 +44,14 @@ def test_a_word_with_a_piece_no_one_knows_has_no_vector(vectors: WordVectors) ->
     assert vectors.vector("") is None
 
 
-def test_the_meaning_block_is_the_scaled_mean_of_the_words_vectors(vectors: WordVectors) -> None:
+def test_the_meaning_block_is_the_sum_of_the_words_vectors_scaled_like_the_word_block(
+    vectors: WordVectors,
+) -> None:
     features = features_of("burn the cake", SHAPE, vectors=vectors)
     meaning = features.buckets >= SHAPE.meaning_offset
     assert features.buckets[meaning].tolist() == [SHAPE.meaning_offset, SHAPE.meaning_offset + 1]
-    # "the" has no vector: the mean is over "burn" and "cake"
-    assert features.values[meaning] == pytest.approx([0.5 * 0.5, 0.5 * 0.5])
+    # "the" has no vector: the sum is of "burn" and "cake", [1, 1]; three words and two pairs: over sqrt(5)
+    assert features.values[meaning] == pytest.approx([0.5 / 5**0.5, 0.5 / 5**0.5])
     with pytest.raises(ValueError, match="word vectors of 2 dimensions"):
         features_of("burn", SHAPE)
 
@@ -71,7 +73,7 @@ def test_the_running_model_scores_exactly_the_rows_training_reads(vectors: WordV
 
 def test_a_word_whose_meaning_leans_to_a_category_is_what_weighed_most(vectors: WordVectors) -> None:
     coef = np.zeros((SHAPE.size, len(CATEGORIES)), dtype=np.float32)
-    coef[SHAPE.meaning_offset, CATEGORIES.index("threat")] = 40.0  # the first dimension: burning
+    coef[SHAPE.meaning_offset, CATEGORIES.index("threat")] = 60.0  # the first dimension: burning
     model = TextModel(
         coef, np.full(len(CATEGORIES), -4.0, dtype=np.float32), CATEGORIES, dict.fromkeys(CATEGORIES, 0.5), SHAPE,
         vectors=vectors,
@@ -157,3 +159,17 @@ def test_an_account_can_keep_every_flag_for_tone() -> None:
 def test_the_tone_setting_is_checked(value: object) -> None:
     with pytest.raises(ValueError, match="tone_only_below"):
         FilterSettings.model_validate({"model": {"tone_only_below": value}})
+
+
+def model_that_fears_smashing() -> TextModel:
+    shape = FeatureShape(word_buckets=1 << 10, char_buckets=1 << 10)
+    coef = np.zeros((shape.size, len(CATEGORIES)), dtype=np.float32)
+    coef[int(features_of("smash", shape).buckets[0]), CATEGORIES.index("threat")] = 30.0
+    return TextModel(coef, np.full(len(CATEGORIES), -4.0, dtype=np.float32), CATEGORIES,
+                     dict.fromkeys(CATEGORIES, 0.5), shape)
+
+
+def test_a_cheerful_idiom_keeps_the_model_from_reading_a_threat() -> None:
+    classifier = Classifier.from_settings(FilterSettings(), model=model_that_fears_smashing())
+    assert not classifier.classify("Good luck Paul, you'll smash it").flagged
+    assert "threat" in classifier.classify("I'll smash every window you've got").categories
