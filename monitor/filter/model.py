@@ -121,10 +121,9 @@ class TextModel:
         word_rows += [self._pair_row(first, second) for first, second in itertools.pairwise(words)]
         own = [sum(column) for column in zip(*word_rows, strict=True)]
         chars = [sum(column) for column in zip(*(part.chars for part in parts), strict=True)]
-        logits = [
-            b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)
-        ]
-        return _sigmoid(logits)
+        return _sigmoid(
+            [b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)]
+        )
 
     def weighed_most(
         self, text: str, category: str, limit: int = 3, left_out: frozenset[str] = frozenset()

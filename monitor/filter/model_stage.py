@@ -94,7 +94,6 @@ class ModelStage:
             reasons.append(_reason(text, category, view.severity[category], probability, weighed))
         return reasons
 
-
     def overrules_tone(self, text: str, context: CommentContext) -> bool:
         """Whether the model is sure enough that ``text``, flagged for its tone alone, is in no category."""
         view = self._accounts.get(context.account or "", self._default)
