@@ -48,6 +48,7 @@ RETENTION_JOB = "retention"
 HEARTBEAT_JOB = "heartbeat"
 NOTIFIER_LEASE = "notifier"
 NOTIFIER_LEASE_TTL = timedelta(minutes=15)
+SIGNAL_CHECK_INTERVAL = 0.5  # seconds between the main thread's looks at the stop request
 
 
 class Service:
@@ -137,7 +138,10 @@ class Service:
             polling=sorted(self.held),
             digest_schedule=self.settings.notify.digest_schedule,
         )
-        self.stop.wait()
+        # Woken now and then: a signal the kernel hands to another thread is only handled when the main thread
+        # runs, and a wait without a timeout would never let it.
+        while not self.stop.wait(SIGNAL_CHECK_INTERVAL):
+            pass
         self.log.info("stopping: finishing the current step")
         self.scheduler.shutdown(wait=True)
         self.release_leases()
