@@ -80,6 +80,7 @@ class TextModel:
         self.vectors = vectors if shape.meaning_dimensions else None
         self._meaning_coef = coef[shape.meaning_offset :].astype(np.float64)
         self._zeros = np.zeros(len(categories), dtype=np.float64)
+        self._intercept: list[float] = intercept.tolist()
         # Words repeat from comment to comment: each one's part is worked out once (lru_cache is thread-safe).
         self._word_part = lru_cache(maxsize=1 << 16)(self._word_part_of)
         self._pair_row = lru_cache(maxsize=1 << 16)(self._pair_row_of)
@@ -115,14 +116,13 @@ class TextModel:
         words = without(words_of(text), left_out)
         if not words:
             return _sigmoid(self.intercept.tolist())
-        parts = [self._word_part(word) for word in words]
+        parts = list(map(self._word_part, words))
         word_scale, char_scale = block_scales(words, sum(part.char_count for part in parts))
-        word_rows = [part.own for part in parts]
-        word_rows += [self._pair_row(first, second) for first, second in itertools.pairwise(words)]
-        own = [sum(column) for column in zip(*word_rows, strict=True)]
-        chars = [sum(column) for column in zip(*(part.chars for part in parts), strict=True)]
+        # map and zip keep the per-comment sums in C: this runs once for every comment
+        own = map(sum, zip(*(part.own for part in parts), *map(self._pair_row, words, words[1:]), strict=True))
+        chars = map(sum, zip(*(part.chars for part in parts), strict=True))
         return _sigmoid(
-            [b + o * word_scale + c * char_scale for b, o, c in zip(self.intercept.tolist(), own, chars, strict=True)]
+            [b + o * word_scale + c * char_scale for b, o, c in zip(self._intercept, own, chars, strict=True)]
         )
 
     def weighed_most(
