@@ -19,7 +19,7 @@ import argparse
 import hashlib
 import sys
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -68,44 +68,35 @@ def training_words(corpus: Path, shared: Path, known: set[str]) -> list[str]:
     )
 
 
-def embed(folder: Path, strings: Sequence[str]) -> np.ndarray:
-    """Each word as a one-word sentence, mean-pooled over its tokens as the sentence model pools sentences."""
+def embed(folder: Path, pieces: Sequence[str], words: Sequence[str]) -> np.ndarray:
+    """One vector per piece, then per word, each mean-pooled over its tokens as the sentence model pools
+    sentences. A piece is given as its own token id (a continuation piece cannot be typed as text); a word as
+    a one-word sentence."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModel.from_pretrained(folder).eval()
-    rows: list[np.ndarray] = []
-    with torch.inference_mode():
-        for start in range(0, len(strings), BATCH):
-            batch = list(strings[start : start + BATCH])
-            encoded = tokenizer(batch, padding=True, return_tensors="pt")
-            output = model(**encoded).last_hidden_state
-            mask = encoded["attention_mask"].unsqueeze(-1).float()
-            rows.append(((output * mask).sum(1) / mask.sum(1)).numpy())
-            print(f"  {min(start + BATCH, len(strings))}/{len(strings)}", end="\r", file=sys.stderr)
-    print(file=sys.stderr)
-    return np.concatenate(rows)
 
-
-def embed_pieces(folder: Path, pieces: Sequence[str]) -> np.ndarray:
-    """A vocabulary piece given alone, as its own token id (a continuation piece cannot be typed as text)."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModel.from_pretrained(folder).eval()
-    ids = tokenizer.convert_tokens_to_ids(list(pieces))
-    rows: list[np.ndarray] = []
-    with torch.inference_mode():
+    def inputs() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        ids = tokenizer.convert_tokens_to_ids(list(pieces))
         for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
-            input_ids = torch.tensor(
-                [[tokenizer.cls_token_id, piece, tokenizer.sep_token_id] for piece in chunk], dtype=torch.long
-            )
-            output = model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).last_hidden_state
-            rows.append(output.mean(1).numpy())
-            print(f"  {min(start + BATCH, len(ids))}/{len(ids)}", end="\r", file=sys.stderr)
+            chunk = [[tokenizer.cls_token_id, piece, tokenizer.sep_token_id] for piece in ids[start : start + BATCH]]
+            input_ids = torch.tensor(chunk, dtype=torch.long)
+            yield input_ids, torch.ones_like(input_ids)
+        for start in range(0, len(words), BATCH):
+            encoded = tokenizer(list(words[start : start + BATCH]), padding=True, return_tensors="pt")
+            yield encoded["input_ids"], encoded["attention_mask"]
+
+    rows: list[np.ndarray] = []
+    done = 0
+    with torch.inference_mode():
+        for input_ids, attention in inputs():
+            output = model(input_ids=input_ids, attention_mask=attention).last_hidden_state
+            mask = attention.unsqueeze(-1).float()
+            rows.append(((output * mask).sum(1) / mask.sum(1)).numpy())
+            done += len(input_ids)
+            print(f"  {done}/{len(pieces) + len(words)}", end="\r", file=sys.stderr)
     print(file=sys.stderr)
     return np.concatenate(rows)
 
@@ -129,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pieces = vocabulary_pieces(folder / "vocab.txt")
     words = training_words(args.corpus, args.shared, set(pieces))
     print(f"{len(pieces)} vocabulary pieces and {len(words)} more words of the training data", file=sys.stderr)
-    vectors = np.concatenate([embed_pieces(folder, pieces), embed(folder, words)])
+    vectors = embed(folder, pieces, words)
     reduced = principal_directions(vectors, args.dimensions).astype(np.float16)
     keys = np.array([*pieces, *words])
     assert not any(key.startswith(CONTINUATION) for key in words)

@@ -26,21 +26,10 @@ from monitor.filter.normalise import TRIGGERS, Normalised, fold, normalise_text,
 from monitor.filter.packs import load_packs, shared_lists
 from monitor.filter.people import PersonFinder
 from monitor.filter.settings import AccountOverride, FilterSettings, RuleSettings
-from monitor.filter.verdict import CommentContext, Reason, Verdict
+from monitor.filter.verdict import CATEGORY_WORDS, CommentContext, Reason, Verdict
 
 Span = tuple[int, int]
 
-CATEGORY_WORDS = {
-    "threat": "Sounds like a threat",
-    "safeguarding": "May be a safeguarding concern",
-    "confidentiality": "May identify someone or share private details",
-    "hate": "Attacks people for who they are",
-    "allegation": "Makes a complaint or allegation about our care",
-    "misrepresentation": "Makes a claim about us, or uses our name, that may be false",
-    "abuse": "Abusive or offensive language",
-    "controversial": "Starts a heated argument on our page",
-    "negative": "Strongly negative",
-}
 COUNTER_SPEECH_NOTE = " It seems to quote or report the words in order to object to them, so it is shown as low."
 _NO_CONTEXT = CommentContext()
 # The sentiment of a long comment is read from its opening SENTIMENT_TOKENS

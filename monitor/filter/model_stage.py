@@ -13,20 +13,15 @@ from dataclasses import dataclass
 from monitor.filter.features import name_words
 from monitor.filter.model import TextModel, Weighed
 from monitor.filter.settings import FilterSettings, ModelSettings
-from monitor.filter.verdict import CommentContext, Reason
+from monitor.filter.verdict import CATEGORY_WORDS, CommentContext, Reason
 
 MODEL_RULE = "model"  # a model reason's rule name is "model:<category>"
 # Below this, for every category, the model overrules a flag for tone alone (set on the validation split).
 TONE_ONLY_BELOW = 0.2
-CATEGORY_WORDS = {
-    "threat": "Sounds like a threat",
-    "safeguarding": "May be a safeguarding concern",
-    "confidentiality": "May identify someone or share private details",
-    "hate": "Attacks people for who they are",
-    "allegation": "Makes a complaint or allegation about our care",
-    "misrepresentation": "Makes a claim about us, or uses our name, that may be false (or looks like a scam)",
-    "abuse": "Abusive or offensive language",
-    "controversial": "Starts a heated argument on our page",
+# The rules' words, but the model cannot tell a scam from a false claim, so it says both.
+MODEL_CATEGORY_WORDS = {
+    **CATEGORY_WORDS,
+    "misrepresentation": f"{CATEGORY_WORDS['misrepresentation']} (or looks like a scam)",
 }
 
 
@@ -107,7 +102,7 @@ def _reason(text: str, category: str, severity: str, probability: float, weighed
     spans = sorted(phrase.span for phrase in weighed)
     words = f"; the words that weighed most: {quoted}" if quoted else ""
     explanation = (
-        f"{CATEGORY_WORDS[category]}. The model is {how_sure(probability)} ({probability:.0%}){words}."
+        f"{MODEL_CATEGORY_WORDS[category]}. The model is {how_sure(probability)} ({probability:.0%}){words}."
     )
     return Reason(
         f"{MODEL_RULE}:{category}",

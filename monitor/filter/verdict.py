@@ -19,6 +19,18 @@ Category = Literal[
 ]
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 CATEGORIES: tuple[str, ...] = get_args(Category)
+# How an explanation names each category, as the start of a sentence.
+CATEGORY_WORDS = {
+    "threat": "Sounds like a threat",
+    "safeguarding": "May be a safeguarding concern",
+    "confidentiality": "May identify someone or share private details",
+    "hate": "Attacks people for who they are",
+    "allegation": "Makes a complaint or allegation about our care",
+    "misrepresentation": "Makes a claim about us, or uses our name, that may be false",
+    "abuse": "Abusive or offensive language",
+    "controversial": "Starts a heated argument on our page",
+    "negative": "Strongly negative",
+}
 DEFAULT_CATEGORY_SEVERITY = {
     "threat": "urgent",
     "safeguarding": "urgent",
